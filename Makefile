@@ -1,0 +1,44 @@
+# airctl — build, test and demo. `make demo` and `make test` are the two entry points.
+SHELL      := /bin/bash
+GO         ?= go
+BIN        := bin
+PKGS       := ./...
+STATICCHECK_VERSION := v0.8.2
+# Debian packages the tests need (real servers, browser). Checked by command so reruns are cheap.
+DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chromium-driver
+LDFLAGS    := -s -w -X github.com/airctl/airctl/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build deps demo test test-short bench lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/airctl ./cmd/airctl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aird ./cmd/aird
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-amd64/aird ./cmd/aird
+
+# Idempotent: installs only what is missing; apt-get update runs first as Debian requires.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "make deps: Debian packages present"; fi
+	@if [ "$$(id -u)" = 0 ] && ! id airctl-test >/dev/null 2>&1; then useradd --create-home --shell /bin/bash --password '*' airctl-test; fi
+
+demo: build
+	@bash examples/quickstart/demo.sh $(BIN)/aird
+
+test: deps
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,25 @@
+// Command aird is the data plane: scheduler, workers and (later) the web UI,
+// as roles of one binary. This package only parses flags and wires.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var ec exitCode
+		if asExitCode(err, &ec) {
+			os.Exit(int(ec))
+		}
+		fmt.Fprintln(os.Stderr, "aird:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,110 @@
+// Package app wires aird's parts together for the CLI roles: it opens the
+// store named by the config, loads DAGs and runs the scheduler and workers.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/airctl/airctl/workflow/config"
+	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/queue"
+	"github.com/airctl/airctl/workflow/scheduler"
+	"github.com/airctl/airctl/workflow/store"
+	"github.com/airctl/airctl/workflow/store/sqlite"
+	"github.com/airctl/airctl/workflow/worker"
+)
+
+// App is an opened aird environment.
+type App struct {
+	Config *config.Config
+	Store  store.Store
+	Log    *slog.Logger
+}
+
+// Open loads nothing but the store; callers migrate or run roles.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	st, err := OpenStore(ctx, cfg.Database.URL)
+	if err != nil {
+		return nil, err
+	}
+	return &App{Config: cfg, Store: st, Log: log}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// OpenStore opens the metadata store a database URL names.
+func OpenStore(ctx context.Context, url string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path := strings.TrimPrefix(url, "sqlite://")
+		if err := os.MkdirAll(dirOf(path), 0o755); err != nil {
+			return nil, fmt.Errorf("create database directory: %w", err)
+		}
+		return sqlite.Open(ctx, path)
+	default:
+		return nil, fmt.Errorf("database url %q: only sqlite:///path is supported by this build; set database.url or AIRD_DATABASE_URL", url)
+	}
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i > 0 {
+		return path[:i]
+	}
+	return "."
+}
+
+// LoadDAGs parses the DAG folder without touching the store.
+func (a *App) LoadDAGs(ctx context.Context) (*dag.Bag, error) {
+	return dag.LoadDir(ctx, a.Config.Core.DagsFolder)
+}
+
+// DAG loads the folder and returns one DAG, or an error naming the folder.
+func (a *App) DAG(ctx context.Context, id string) (*dag.DAG, error) {
+	b, err := a.LoadDAGs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d := b.DAGs[id]
+	if d == nil {
+		return nil, fmt.Errorf("dag %q not found in %s (see `aird dags list` for DAGs and import errors)", id, a.Config.Core.DagsFolder)
+	}
+	return d, nil
+}
+
+// schedulerConfig maps aird.hcl onto the scheduler's settings.
+func (a *App) schedulerConfig() scheduler.Config {
+	c := a.Config
+	return scheduler.Config{
+		Parallelism:       c.Core.Parallelism,
+		PollInterval:      config.Duration(c.Scheduler.PollInterval),
+		HeartbeatInterval: config.Duration(c.Scheduler.HeartbeatInterval),
+		OrphanTimeout:     config.Duration(c.Scheduler.OrphanTimeout),
+	}
+}
+
+// localPool builds the local executor: a worker pool on an in-process
+// queue that wakes the scheduler as soon as a task ends.
+func (a *App) localPool(s *scheduler.Scheduler, q queue.Queue) *worker.Pool {
+	c := a.Config
+	host, _ := os.Hostname()
+	return &worker.Pool{
+		Queue: q,
+		Runner: &worker.Runner{
+			Store:     a.Store,
+			DAGs:      s.DAG,
+			LogDir:    c.Logging.BaseLogFolder,
+			Hostname:  host,
+			KillGrace: config.Duration(c.Worker.KillGrace),
+			Log:       a.Log,
+		},
+		Queues:        c.Worker.Queues,
+		Concurrency:   c.Worker.Concurrency,
+		ShutdownGrace: config.Duration(c.Worker.ShutdownGrace),
+		OnDone:        func(store.TaskInstance) { s.Notify() },
+	}
+}

@@ -1,0 +1,201 @@
+// Package config reads aird.hcl and applies AIRD_<SECTION>_<KEY>
+// environment overrides, so units and containers can set any key.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2/gohcl"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Config is the whole aird.hcl. Durations are Go duration strings.
+type Config struct {
+	Core      Core      `hcl:"core,block"`
+	Database  Database  `hcl:"database,block"`
+	Scheduler Scheduler `hcl:"scheduler,block"`
+	Worker    Worker    `hcl:"worker,block"`
+	Logging   Logging   `hcl:"logging,block"`
+	Webserver Webserver `hcl:"webserver,block"`
+}
+
+// Core holds settings every role shares.
+type Core struct {
+	DagsFolder              string `hcl:"dags_folder,optional"`
+	Parallelism             int    `hcl:"parallelism,optional"`
+	DagsArePausedAtCreation *bool  `hcl:"dags_are_paused_at_creation,optional"`
+	DefaultTimezone         string `hcl:"default_timezone,optional"`
+}
+
+// Database names the metadata store: "sqlite:///path/aird.db" or a
+// postgres:// URL.
+type Database struct {
+	URL string `hcl:"url,optional"`
+}
+
+// Scheduler tunes the scheduler loop.
+type Scheduler struct {
+	ParseInterval     string `hcl:"parse_interval,optional"`
+	PollInterval      string `hcl:"poll_interval,optional"`
+	HeartbeatInterval string `hcl:"heartbeat_interval,optional"`
+	OrphanTimeout     string `hcl:"orphan_timeout,optional"`
+}
+
+// Worker tunes task execution.
+type Worker struct {
+	Concurrency   int      `hcl:"concurrency,optional"`
+	Queues        []string `hcl:"queues,optional"`
+	KillGrace     string   `hcl:"kill_grace,optional"`
+	ShutdownGrace string   `hcl:"shutdown_grace,optional"`
+}
+
+// Logging says where task logs go.
+type Logging struct {
+	BaseLogFolder string `hcl:"base_log_folder,optional"`
+	Level         string `hcl:"level,optional"`
+}
+
+// Webserver configures the UI/API role.
+type Webserver struct {
+	Port              int    `hcl:"port,optional"`
+	BaseURL           string `hcl:"base_url,optional"`
+	DefaultUITimezone string `hcl:"default_ui_timezone,optional"`
+}
+
+// Home is $AIRD_HOME, default ~/.aird.
+func Home() string {
+	if h := os.Getenv("AIRD_HOME"); h != "" {
+		return h
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".aird")
+	}
+	return ".aird"
+}
+
+// Load reads path (default $AIRD_HOME/aird.hcl; a missing default file is
+// fine), then env overrides, then fills defaults.
+func Load(path string) (*Config, error) {
+	home := Home()
+	explicit := path != ""
+	if !explicit {
+		path = filepath.Join(home, "aird.hcl")
+	}
+	c := &Config{}
+	if _, err := os.Stat(path); err == nil || explicit {
+		if err := decodeFile(path, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyEnv(c, os.Getenv); err != nil {
+		return nil, err
+	}
+	if err := c.fill(home); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// file mirrors Config with optional blocks (gohcl requires non-pointer
+// blocks to be present).
+type file struct {
+	Core      *Core      `hcl:"core,block"`
+	Database  *Database  `hcl:"database,block"`
+	Scheduler *Scheduler `hcl:"scheduler,block"`
+	Worker    *Worker    `hcl:"worker,block"`
+	Logging   *Logging   `hcl:"logging,block"`
+	Webserver *Webserver `hcl:"webserver,block"`
+}
+
+func decodeFile(path string, c *Config) error {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCLFile(path)
+	var raw file
+	if !diags.HasErrors() {
+		diags = gohcl.DecodeBody(f.Body, nil, &raw)
+	}
+	if diags.HasErrors() {
+		return fmt.Errorf("config %s: %w", path, diags)
+	}
+	copyIf(&c.Core, raw.Core)
+	copyIf(&c.Database, raw.Database)
+	copyIf(&c.Scheduler, raw.Scheduler)
+	copyIf(&c.Worker, raw.Worker)
+	copyIf(&c.Logging, raw.Logging)
+	copyIf(&c.Webserver, raw.Webserver)
+	return nil
+}
+
+func copyIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func (c *Config) fill(home string) error {
+	setDefault(&c.Core.DagsFolder, os.Getenv("AIRD_DAGS_FOLDER"))
+	setDefault(&c.Core.DagsFolder, filepath.Join(home, "dags"))
+	setDefault(&c.Core.DefaultTimezone, "UTC")
+	setDefault(&c.Database.URL, "sqlite://"+filepath.Join(home, "aird.db"))
+	setDefault(&c.Logging.BaseLogFolder, filepath.Join(home, "logs"))
+	setDefault(&c.Logging.Level, "info")
+	setDefault(&c.Scheduler.ParseInterval, "30s")
+	setDefault(&c.Scheduler.PollInterval, "1s")
+	setDefault(&c.Scheduler.HeartbeatInterval, "5s")
+	setDefault(&c.Scheduler.OrphanTimeout, "30s")
+	setDefault(&c.Worker.KillGrace, "10s")
+	setDefault(&c.Worker.ShutdownGrace, "30s")
+	setDefault(&c.Webserver.DefaultUITimezone, "UTC")
+	if c.Core.Parallelism <= 0 {
+		c.Core.Parallelism = 32
+	}
+	if c.Worker.Concurrency <= 0 {
+		c.Worker.Concurrency = c.Core.Parallelism
+	}
+	if len(c.Worker.Queues) == 0 {
+		c.Worker.Queues = []string{"default"}
+	}
+	if c.Webserver.Port == 0 {
+		c.Webserver.Port = 8080
+	}
+	if c.Core.DagsArePausedAtCreation == nil {
+		paused := true // Airflow's default: a new DAG does nothing until unpaused
+		c.Core.DagsArePausedAtCreation = &paused
+	}
+	return c.validate()
+}
+
+func setDefault(field *string, v string) {
+	if *field == "" {
+		*field = v
+	}
+}
+
+// validate checks durations up front so a typo fails at start, not later.
+func (c *Config) validate() error {
+	for key, v := range map[string]string{
+		"scheduler.parse_interval":     c.Scheduler.ParseInterval,
+		"scheduler.poll_interval":      c.Scheduler.PollInterval,
+		"scheduler.heartbeat_interval": c.Scheduler.HeartbeatInterval,
+		"scheduler.orphan_timeout":     c.Scheduler.OrphanTimeout,
+		"worker.kill_grace":            c.Worker.KillGrace,
+		"worker.shutdown_grace":        c.Worker.ShutdownGrace,
+	} {
+		if _, err := time.ParseDuration(v); err != nil {
+			return fmt.Errorf("config %s = %q: want a duration such as \"30s\": %w", key, v, err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Core.DefaultTimezone); err != nil {
+		return fmt.Errorf("config core.default_timezone: %w", err)
+	}
+	return nil
+}
+
+// Duration returns an already validated duration setting.
+func Duration(v string) time.Duration {
+	d, _ := time.ParseDuration(v)
+	return d
+}

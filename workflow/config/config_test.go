@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadFileEnvAndDefaults(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("AIRD_HOME", home)
+	t.Setenv("AIRD_DAGS_FOLDER", "")
+	cfgFile := filepath.Join(home, "aird.hcl")
+	err := os.WriteFile(cfgFile, []byte(`
+core {
+  parallelism = 8
+}
+worker {
+  queues = ["default", "gpu"]
+}
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AIRD_WORKER_CONCURRENCY", "3")
+	t.Setenv("AIRD_CORE_DAGS_ARE_PAUSED_AT_CREATION", "false")
+	t.Setenv("AIRD_WEBSERVER_BASE_URL", "https://airflow.example.com")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Core.Parallelism != 8 || c.Worker.Concurrency != 3 || *c.Core.DagsArePausedAtCreation {
+		t.Errorf("file/env not applied: %+v %+v", c.Core, c.Worker)
+	}
+	if strings.Join(c.Worker.Queues, ",") != "default,gpu" || c.Webserver.BaseURL != "https://airflow.example.com" {
+		t.Errorf("queues/base_url = %v %q", c.Worker.Queues, c.Webserver.BaseURL)
+	}
+	if c.Core.DagsFolder != filepath.Join(home, "dags") || c.Database.URL != "sqlite://"+filepath.Join(home, "aird.db") {
+		t.Errorf("defaults under AIRD_HOME not applied: %q %q", c.Core.DagsFolder, c.Database.URL)
+	}
+}
+
+func TestLoadReportsFileLineForBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("AIRD_HOME", dir)
+	p := filepath.Join(dir, "bad.hcl")
+	_ = os.WriteFile(p, []byte("core {\n  parallelizm = 3\n}\n"), 0o644)
+	_, err := Load(p)
+	if err == nil || !strings.Contains(err.Error(), "bad.hcl:2,") || !strings.Contains(err.Error(), "parallelizm") {
+		t.Fatalf("err = %v, want file:line naming the unknown key", err)
+	}
+}
+
+func TestLoadRejectsBadDurationAndEnv(t *testing.T) {
+	t.Setenv("AIRD_HOME", t.TempDir())
+	t.Setenv("AIRD_SCHEDULER_POLL_INTERVAL", "soon")
+	if _, err := Load(""); err == nil || !strings.Contains(err.Error(), "scheduler.poll_interval") {
+		t.Fatalf("err = %v, want the bad key named", err)
+	}
+	t.Setenv("AIRD_SCHEDULER_POLL_INTERVAL", "")
+	t.Setenv("AIRD_CORE_PARALLELISM", "many")
+	if _, err := Load(""); err == nil || !strings.Contains(err.Error(), "AIRD_CORE_PARALLELISM") {
+		t.Fatalf("err = %v, want the variable named", err)
+	}
+}

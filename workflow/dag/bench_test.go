@@ -1,0 +1,77 @@
+package dag
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchDir generates 1,000 DAG files of 10 tasks; setup is not timed.
+func benchDir(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	writeDAGFiles(b, dir, 1000, 10)
+	return dir
+}
+
+// BenchmarkLoadDir1000 is the full load of a 1,000-file DAG folder.
+// Compare with BenchmarkReadFiles1000, the I/O floor on the same files.
+func BenchmarkLoadDir1000(b *testing.B) {
+	dir := benchDir(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		bag, err := LoadDir(context.Background(), dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(bag.DAGs) != 1000 || len(bag.Errors) != 0 {
+			b.Fatalf("loaded %d DAGs, %d bad files", len(bag.DAGs), len(bag.Errors))
+		}
+	}
+}
+
+// BenchmarkReadFiles1000 is the baseline: walking and reading the same
+// files sequentially with os.ReadFile, without parsing.
+func BenchmarkReadFiles1000(b *testing.B) {
+	dir := benchDir(b)
+	paths, _, err := findFiles(dir)
+	if err != nil || len(paths) != 1000 {
+		b.Fatalf("found %d files: %v", len(paths), err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		paths, _, err := findFiles(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range paths {
+			if _, err := os.ReadFile(filepath.Clean(p)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkParseFile is one generated 10-task file, for per-file cost.
+func BenchmarkParseFile(b *testing.B) {
+	src := []byte(genDAGFile(1, 10))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, diags := ParseFile("bench.hcl", src); diags.HasErrors() {
+			b.Fatal(diags.Error())
+		}
+	}
+}
+
+// BenchmarkNextInterval is the scheduler's per-DAG hot call.
+func BenchmarkNextInterval(b *testing.B) {
+	d := mustParseOne(b, genDAGFile(1, 1))
+	now := d.StartDate.AddDate(1, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := d.NextInterval(nil, now); !ok {
+			b.Fatal("no interval")
+		}
+	}
+}

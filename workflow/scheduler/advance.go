@@ -1,0 +1,149 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/store"
+)
+
+// advanceRuns starts queued runs within max_active_runs and moves the task
+// instances of running runs forward. It returns the earliest retry time.
+func (s *Scheduler) advanceRuns(ctx context.Context, active []store.DagRun) (time.Time, error) {
+	running := map[string]int{}
+	for _, r := range active {
+		if r.State == store.RunRunning {
+			running[r.DagID]++
+		}
+	}
+	var next time.Time
+	var errs []error
+	for i, r := range active {
+		d := s.DAG(r.DagID)
+		if r.State == store.RunQueued {
+			if running[r.DagID] >= d.MaxActiveRuns {
+				continue
+			}
+			started, err := s.startRun(ctx, r)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			running[r.DagID]++
+			active[i] = started
+			r = started
+		}
+		retryAt, err := s.advanceRun(ctx, d, r)
+		errs = append(errs, err)
+		next = earliest(next, retryAt)
+	}
+	return next, errors.Join(errs...)
+}
+
+func (s *Scheduler) startRun(ctx context.Context, r store.DagRun) (store.DagRun, error) {
+	now := s.now()
+	return s.store.UpdateDagRun(ctx, r.DagID, r.RunID, func(run *store.DagRun) error {
+		if run.State != store.RunQueued {
+			return store.ErrStateConflict
+		}
+		run.State, run.StartDate = store.RunRunning, now
+		return nil
+	})
+}
+
+// advanceRun applies trigger rules and retry delays to one run's task
+// instances in topological order, so a failure propagates down a chain in
+// one pass, and finishes the run once every task has.
+func (s *Scheduler) advanceRun(ctx context.Context, d *dag.DAG, r store.DagRun) (time.Time, error) {
+	tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("list task instances of %s/%s: %w", r.DagID, r.RunID, err)
+	}
+	byID := make(map[string]store.TaskInstance, len(tis))
+	states := make(map[string]store.TIState, len(tis))
+	for _, ti := range tis {
+		byID[ti.TaskID], states[ti.TaskID] = ti, ti.State
+	}
+	var next time.Time
+	finished := 0
+	for _, t := range d.TopoOrder() {
+		ti, ok := byID[t.ID]
+		if !ok {
+			finished++ // added to the DAG after this run was created
+			continue
+		}
+		to, retryAt := s.nextState(t, ti, states)
+		next = earliest(next, retryAt)
+		if to != ti.State {
+			if err := s.transition(ctx, ti.TIKey, ti.State, to); err != nil {
+				return next, err
+			}
+			states[t.ID] = to
+		}
+		if states[t.ID].Finished() {
+			finished++
+		}
+	}
+	if finished == len(d.Tasks) {
+		return next, s.finishRun(ctx, d, r, states)
+	}
+	return next, nil
+}
+
+// nextState is where a task instance should move now, and when to look
+// again if it waits for a retry delay.
+func (s *Scheduler) nextState(t *dag.Task, ti store.TaskInstance, states map[string]store.TIState) (store.TIState, time.Time) {
+	switch ti.State {
+	case store.TINone:
+		return decide(t.TriggerRule, countUpstream(t.Upstream, states)), time.Time{}
+	case store.TIUpForRetry:
+		if !ti.NextRetryAt.After(s.now()) {
+			return store.TIScheduled, time.Time{}
+		}
+		return ti.State, ti.NextRetryAt
+	}
+	return ti.State, time.Time{}
+}
+
+// transition is a compare-and-set: another scheduler or a worker that got
+// there first wins and this pass leaves the row alone.
+func (s *Scheduler) transition(ctx context.Context, k store.TIKey, from, to store.TIState) error {
+	now := s.now()
+	_, err := s.store.UpdateTaskInstance(ctx, k, func(ti *store.TaskInstance) error {
+		if ti.State != from {
+			return store.ErrStateConflict
+		}
+		ti.State = to
+		if to.Finished() {
+			ti.EndDate = now
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrStateConflict) {
+		return nil
+	}
+	return err
+}
+
+func (s *Scheduler) finishRun(ctx context.Context, d *dag.DAG, r store.DagRun, states map[string]store.TIState) error {
+	outcome, now := runOutcome(d, states), s.now()
+	_, err := s.store.UpdateDagRun(ctx, r.DagID, r.RunID, func(run *store.DagRun) error {
+		if run.State != store.RunRunning {
+			return store.ErrStateConflict
+		}
+		run.State, run.EndDate = outcome, now
+		return nil
+	})
+	if errors.Is(err, store.ErrStateConflict) {
+		return nil
+	}
+	if err == nil {
+		s.log.Info("run finished", "dag", r.DagID, "run", r.RunID, "state", outcome)
+		// A finished run frees a max_active_runs slot.
+		s.Notify()
+	}
+	return err
+}

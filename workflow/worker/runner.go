@@ -1,0 +1,158 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/logs"
+	"github.com/airctl/airctl/workflow/queue"
+	"github.com/airctl/airctl/workflow/store"
+)
+
+// DAGLookup returns the current definition of a DAG, or nil.
+type DAGLookup func(dagID string) *dag.DAG
+
+// Runner runs one try of a task instance and records its outcome.
+type Runner struct {
+	Store     store.Store
+	DAGs      DAGLookup
+	LogDir    string
+	Hostname  string
+	KillGrace time.Duration
+	Log       *slog.Logger
+	now       func() time.Time
+}
+
+func (r *Runner) clock() time.Time {
+	if r.now != nil {
+		return r.now()
+	}
+	return time.Now()
+}
+
+// Run claims the try named by m (queued → running), runs it and stores the
+// result. A message whose try is no longer queued (a duplicate delivery) is
+// skipped and reported with ok=false.
+func (r *Runner) Run(ctx context.Context, m queue.Message) (store.TaskInstance, bool, error) {
+	ti, err := r.claim(ctx, m)
+	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
+		r.Log.Info("skipping stale task message", "dag", m.DagID, "run", m.RunID, "task", m.TaskID, "try", m.Try)
+		return ti, false, nil
+	}
+	if err != nil {
+		return ti, false, err
+	}
+	run, err := r.Store.GetDagRun(ctx, m.DagID, m.RunID)
+	if err != nil {
+		return ti, false, err
+	}
+	f, err := logs.Create(r.LogDir, m.TIKey, run.LogicalDate, m.Try)
+	if err != nil {
+		return ti, false, err
+	}
+	defer f.Close()
+	out := r.execute(ctx, ti, run, f)
+	ti, err = r.finish(context.WithoutCancel(ctx), m, out)
+	fmt.Fprintf(f, "[%s] aird: task ended: %s → %s\n", r.clock().UTC().Format(time.RFC3339), describe(out), ti.State)
+	return ti, true, err
+}
+
+func (r *Runner) claim(ctx context.Context, m queue.Message) (store.TaskInstance, error) {
+	now := r.clock()
+	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
+		if ti.State != store.TIQueued || ti.TryNumber+1 != m.Try {
+			return store.ErrStateConflict
+		}
+		ti.State, ti.TryNumber = store.TIRunning, m.Try
+		ti.StartDate, ti.EndDate, ti.NextRetryAt = now, time.Time{}, time.Time{}
+		ti.Hostname, ti.PID = r.Hostname, os.Getpid()
+		return nil
+	})
+}
+
+// execute renders and runs the task, writing everything to the log.
+func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.DagRun, log *os.File) Outcome {
+	d := r.DAGs(ti.DagID)
+	var task *dag.Task
+	if d != nil {
+		task = d.Task(ti.TaskID)
+	}
+	if task == nil {
+		return failNow(log, fmt.Errorf("task %s.%s is no longer defined in the DAG folder", ti.DagID, ti.TaskID))
+	}
+	spec, err := r.spec(ctx, d, task, ti, run)
+	if err != nil {
+		return failNow(log, err)
+	}
+	fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
+	return Exec(ctx, spec, log)
+}
+
+func failNow(w io.Writer, err error) Outcome {
+	fmt.Fprintf(w, "aird: %v\n", err)
+	return Outcome{ExitCode: -1, Err: err}
+}
+
+// finish moves running → success / up_for_retry / failed, or hands the try
+// back (scheduled, not charged) when the worker is shutting down.
+func (r *Runner) finish(ctx context.Context, m queue.Message, o Outcome) (store.TaskInstance, error) {
+	now := r.clock()
+	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
+		if ti.State != store.TIRunning || ti.TryNumber != m.Try {
+			return store.ErrStateConflict
+		}
+		ti.EndDate = now
+		switch {
+		case o.Cancelled:
+			ti.State, ti.MaxTries = store.TIScheduled, ti.MaxTries+1
+		case o.OK():
+			ti.State = store.TISuccess
+		case ti.TryNumber <= ti.MaxTries:
+			ti.State, ti.NextRetryAt = store.TIUpForRetry, now.Add(r.retryDelay(ti))
+		default:
+			ti.State = store.TIFailed
+		}
+		return nil
+	})
+}
+
+func (r *Runner) retryDelay(ti *store.TaskInstance) time.Duration {
+	d := r.DAGs(ti.DagID)
+	if d == nil || d.Task(ti.TaskID) == nil {
+		return dag.DefaultRetryDelay
+	}
+	return RetryDelay(d.Task(ti.TaskID), ti.TryNumber)
+}
+
+// RetryDelay is the wait before the try after `try`; exponential backoff
+// doubles it per try, capped at a day.
+func RetryDelay(t *dag.Task, try int) time.Duration {
+	const maxDelay = 24 * time.Hour
+	delay := t.RetryDelay
+	if !t.RetryExponentialBackoff {
+		return delay
+	}
+	for i := 1; i < try && delay < maxDelay; i++ {
+		delay *= 2
+	}
+	return min(delay, maxDelay)
+}
+
+func describe(o Outcome) string {
+	switch {
+	case o.Cancelled:
+		return "stopped by shutdown, handed back"
+	case o.TimedOut:
+		return "execution_timeout exceeded, killed"
+	case o.Err != nil:
+		return "error: " + o.Err.Error()
+	default:
+		return fmt.Sprintf("exit status %d", o.ExitCode)
+	}
+}

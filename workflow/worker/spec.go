@@ -1,0 +1,82 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/logs"
+	"github.com/airctl/airctl/workflow/store"
+)
+
+// spec renders the task's run-time expressions into a process to run.
+func (r *Runner) spec(ctx context.Context, d *dag.DAG, t *dag.Task, ti store.TaskInstance, run store.DagRun) (Spec, error) {
+	rc, err := RunContext(ctx, r.Store, d, t, run)
+	if err != nil {
+		return Spec{}, err
+	}
+	rendered, diags := t.Render(rc)
+	if diags.HasErrors() {
+		return Spec{}, fmt.Errorf("render task %s.%s: %w", d.ID, t.ID, diags)
+	}
+	return Spec{
+		Command:   rendered.Command,
+		Env:       Environ(rendered.Env, ti.TIKey, run, ti.TryNumber),
+		Dir:       rendered.WorkingDir,
+		Timeout:   t.ExecutionTimeout,
+		KillGrace: r.KillGrace,
+	}, nil
+}
+
+// RunContext gathers what a task's expressions may reference: the run,
+// params merged with the run's conf, and the store variables it names.
+func RunContext(ctx context.Context, st store.Store, d *dag.DAG, t *dag.Task, run store.DagRun) (dag.RunContext, error) {
+	params, err := d.MergeParams(run.Conf)
+	if err != nil {
+		return dag.RunContext{}, fmt.Errorf("run %s conf: %w", run.RunID, err)
+	}
+	vars := map[string]string{}
+	for _, key := range t.VarRefs() {
+		v, err := st.GetVariable(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // Render reports the missing variable by name
+		}
+		if err != nil {
+			return dag.RunContext{}, err
+		}
+		vars[key] = v.Value
+	}
+	return dag.RunContext{
+		RunID:             run.RunID,
+		LogicalDate:       run.LogicalDate,
+		DataIntervalStart: run.DataIntervalStart,
+		DataIntervalEnd:   run.DataIntervalEnd,
+		Params:            params,
+		Vars:              vars,
+	}, nil
+}
+
+// Environ is the task's environment: aird's own plus context variables
+// (like Airflow's AIRFLOW_CTX_*) and the task's env, which wins.
+func Environ(taskEnv map[string]string, k store.TIKey, run store.DagRun, try int) []string {
+	env := os.Environ()
+	env = append(env,
+		"AIRD_CTX_DAG_ID="+k.DagID,
+		"AIRD_CTX_TASK_ID="+k.TaskID,
+		"AIRD_CTX_RUN_ID="+k.RunID,
+		"AIRD_CTX_LOGICAL_DATE="+run.LogicalDate.UTC().Format(logs.TSFormat),
+		fmt.Sprintf("AIRD_CTX_TRY_NUMBER=%d", try),
+	)
+	keys := make([]string, 0, len(taskEnv))
+	for key := range taskEnv {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		env = append(env, key+"="+taskEnv[key])
+	}
+	return env
+}
