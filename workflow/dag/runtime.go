@@ -34,19 +34,13 @@ func runValues(rc RunContext, loc *time.Location, dagID, taskID string) map[stri
 	}
 }
 
-// namedExpr is a run-time expression and its attribute name.
-type namedExpr struct {
-	name string
-	expr hcl.Expression
-}
-
 // expressions returns the task's set run-time expressions in a fixed
 // order, so diagnostics come out in a stable order.
-func (t *Task) expressions() []namedExpr {
-	var out []namedExpr
-	for _, ne := range []namedExpr{{"command", t.Command}, {"env", t.Env}, {"working_dir", t.WorkingDir}} {
-		if ne.expr != nil {
-			out = append(out, ne)
+func (t *Task) expressions() []hcl.Expression {
+	var out []hcl.Expression
+	for _, e := range []hcl.Expression{t.Command, t.Env, t.WorkingDir} {
+		if e != nil {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -61,8 +55,8 @@ type varRef struct {
 // varRefs lists the var.<key> references of the task's expressions.
 func (t *Task) varRefs() []varRef {
 	var refs []varRef
-	for _, ne := range t.expressions() {
-		for _, tr := range ne.expr.Variables() {
+	for _, e := range t.expressions() {
+		for _, tr := range e.Variables() {
 			if key, ok := traversalKey(tr); ok && tr.RootName() == "var" {
 				refs = append(refs, varRef{key, tr.SourceRange()})
 			}
@@ -138,8 +132,8 @@ func (lc *loadCheck) check(t *Task) hcl.Diagnostics {
 	}
 	var diags hcl.Diagnostics
 	vars := map[string]cty.Value{}
-	for _, ne := range t.expressions() {
-		for _, tr := range ne.expr.Variables() {
+	for _, e := range t.expressions() {
+		for _, tr := range e.Variables() {
 			diags = append(diags, lc.checkTraversal(tr)...)
 			if key, ok := traversalKey(tr); ok && tr.RootName() == "var" {
 				vars[key] = cty.UnknownVal(cty.String)
@@ -217,17 +211,7 @@ func (t *Task) renderContext(rc RunContext) (*hcl.EvalContext, hcl.Diagnostics) 
 	if rc.Params != nil {
 		params = rc.Params
 	}
-	var diags hcl.Diagnostics
-	vars := map[string]cty.Value{}
-	for _, r := range t.varRefs() {
-		v, ok := rc.Vars[r.key]
-		if !ok {
-			diags = append(diags, errorDiag(r.rng, "Missing variable",
-				fmt.Sprintf("Task %q uses var.%s, but no variable %q is set.", t.ID, r.key, r.key))...)
-			continue
-		}
-		vars[r.key] = cty.StringVal(v)
-	}
+	vars, diags := t.varValues(rc.Vars)
 	return &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"run":    cty.ObjectVal(runValues(rc, loc, dagID, t.ID)),
@@ -236,6 +220,26 @@ func (t *Task) renderContext(rc RunContext) (*hcl.EvalContext, hcl.Diagnostics) 
 		},
 		Functions: funcs,
 	}, diags
+}
+
+// varValues picks the referenced variables from the store's values,
+// reporting each missing one once, at its first use.
+func (t *Task) varValues(store map[string]string) (map[string]cty.Value, hcl.Diagnostics) {
+	vars := map[string]cty.Value{}
+	missing := map[string]bool{}
+	var diags hcl.Diagnostics
+	for _, r := range t.varRefs() {
+		v, ok := store[r.key]
+		switch {
+		case ok:
+			vars[r.key] = cty.StringVal(v)
+		case !missing[r.key]:
+			missing[r.key] = true
+			diags = append(diags, errorDiag(r.rng, "Missing variable",
+				fmt.Sprintf("Task %q uses var.%s, but no variable %q is set.", t.ID, r.key, r.key))...)
+		}
+	}
+	return vars, diags
 }
 
 // evaluate evaluates the run-time expressions in ctx. With unknown inputs

@@ -104,6 +104,19 @@ func TestRenderMissingVar(t *testing.T) {
 	if e.Subject == nil || e.Subject.Start.Line != 7 || e.Subject.Start.Column != 30 {
 		t.Errorf("at %v, want test.hcl:7,30", e.Subject)
 	}
+	// var.region is used twice but reported once, at its first use.
+	_, diags = d.Task("t").Render(RunContext{})
+	var got []string
+	for _, e := range errorsOf(diags) {
+		got = append(got, fmt.Sprintf("%d:%s", e.Subject.Start.Line, e.Detail))
+	}
+	want := []string{
+		`7:Task "t" uses var.region, but no variable "region" is set.`,
+		`7:Task "t" uses var.api-key, but no variable "api-key" is set.`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
 }
 
 func TestRenderRuntimeError(t *testing.T) {

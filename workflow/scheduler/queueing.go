@@ -31,6 +31,9 @@ func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error
 		return err
 	}
 	for _, ti := range ready {
+		if _, known := sl.perPool[ti.Pool]; !known {
+			s.warnUnknownPool(ti)
+		}
 		if !sl.take(ti) {
 			continue
 		}
@@ -126,4 +129,14 @@ func (s *Scheduler) enqueue(ctx context.Context, ti store.TaskInstance) error {
 		return errors.Join(fmt.Errorf("queue %v: %w", ti.TIKey, err), s.transition(context.WithoutCancel(ctx), ti.TIKey, store.TIQueued, store.TIScheduled))
 	}
 	return nil
+}
+
+// warnUnknownPool says once per pool why its tasks stay scheduled, as
+// Airflow does, instead of failing them: creating the pool releases them.
+func (s *Scheduler) warnUnknownPool(ti store.TaskInstance) {
+	if s.warnedPools[ti.Pool] {
+		return
+	}
+	s.warnedPools[ti.Pool] = true
+	s.log.Warn("task uses a pool that does not exist; it waits until the pool is created", "pool", ti.Pool, "dag", ti.DagID, "task", ti.TaskID)
 }

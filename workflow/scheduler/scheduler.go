@@ -64,6 +64,8 @@ type Scheduler struct {
 	// only restricts the scheduler to these runs (dags test, backfill);
 	// it then ignores paused flags and schedules no new runs.
 	only map[runKey]bool
+	// warnedPools: pools already reported missing (the loop is single-threaded).
+	warnedPools map[string]bool
 }
 
 type runKey struct{ dagID, runID string }
@@ -77,6 +79,8 @@ func New(cfg Config, st store.Store, q queue.Queue, log *slog.Logger) *Scheduler
 		log:   log,
 		wake:  make(chan struct{}, 1),
 		now:   time.Now,
+
+		warnedPools: map[string]bool{},
 	}
 }
 
