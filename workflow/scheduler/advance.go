@@ -58,6 +58,18 @@ func (s *Scheduler) startRun(ctx context.Context, r store.DagRun) (store.DagRun,
 // instances in topological order, so a failure propagates down a chain in
 // one pass, and finishes the run once every task has.
 func (s *Scheduler) advanceRun(ctx context.Context, d *dag.DAG, r store.DagRun) (time.Time, error) {
+	// Cheap checks first: a run whose tasks are all queued or running (a
+	// wide fan-out at full parallelism) needs no full read on every wake.
+	pending, err := s.store.CountTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID, States: []store.TIState{store.TINone, store.TIUpForRetry}})
+	if err != nil {
+		return time.Time{}, err
+	}
+	if pending == 0 {
+		busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID, States: []store.TIState{store.TIScheduled, store.TIQueued, store.TIRunning}})
+		if err != nil || busy > 0 {
+			return time.Time{}, err
+		}
+	}
 	tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("list task instances of %s/%s: %w", r.DagID, r.RunID, err)

@@ -21,7 +21,7 @@ import (
 // env is a scheduler, a local worker pool and a SQLite store on a DAG
 // folder written by the test.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     store.Store
 	dir    string
 	logDir string
@@ -31,7 +31,7 @@ type env struct {
 	killGrace   time.Duration
 }
 
-func newEnv(t *testing.T, files map[string]string) *env {
+func newEnv(t testing.TB, files map[string]string) *env {
 	t.Helper()
 	root := t.TempDir()
 	e := &env{t: t, dir: filepath.Join(root, "dags"), logDir: filepath.Join(root, "logs"), concurrency: 8, killGrace: 200 * time.Millisecond}

@@ -22,11 +22,19 @@ type slots struct {
 // queueReady queues scheduled task instances of the active runs, highest
 // priority first, within parallelism, max_active_tasks and pool slots.
 func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error {
-	ready, err := s.scheduledTIs(ctx, active)
+	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
+	if err != nil {
+		return err
+	}
+	open := s.cfg.Parallelism - busy
+	if open <= 0 {
+		return nil // a finishing task wakes the loop again
+	}
+	ready, err := s.scheduledTIs(ctx, active, open)
 	if err != nil || len(ready) == 0 {
 		return err
 	}
-	sl, err := s.freeSlots(ctx, ready)
+	sl, err := s.freeSlots(ctx, ready, open)
 	if err != nil {
 		return err
 	}
@@ -44,33 +52,28 @@ func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error
 	return nil
 }
 
-func (s *Scheduler) scheduledTIs(ctx context.Context, active []store.DagRun) ([]store.TaskInstance, error) {
-	running := map[runKey]bool{}
+// scheduledTIs reads, per running run, the highest-priority scheduled task
+// instances. The per-run limit keeps a pass cheap when thousands wait for
+// a few open slots; the surplus covers tasks blocked by pools or
+// max_active_tasks so they do not starve the rest.
+func (s *Scheduler) scheduledTIs(ctx context.Context, active []store.DagRun, open int) ([]store.TaskInstance, error) {
+	var ready []store.TaskInstance
 	for _, r := range active {
-		if r.State == store.RunRunning {
-			running[runKey{r.DagID, r.RunID}] = true
+		if r.State != store.RunRunning {
+			continue
 		}
-	}
-	tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{States: []store.TIState{store.TIScheduled}})
-	if err != nil {
-		return nil, fmt.Errorf("list scheduled task instances: %w", err)
-	}
-	ready := tis[:0]
-	for _, ti := range tis {
-		if running[runKey{ti.DagID, ti.RunID}] {
-			ready = append(ready, ti)
+		tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID, States: []store.TIState{store.TIScheduled}, Limit: open + 64})
+		if err != nil {
+			return nil, fmt.Errorf("list scheduled task instances of %s/%s: %w", r.DagID, r.RunID, err)
 		}
+		ready = append(ready, tis...)
 	}
 	sort.SliceStable(ready, func(i, j int) bool { return ready[i].PriorityWeight > ready[j].PriorityWeight })
 	return ready, nil
 }
 
-func (s *Scheduler) freeSlots(ctx context.Context, ready []store.TaskInstance) (slots, error) {
-	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
-	if err != nil {
-		return slots{}, err
-	}
-	sl := slots{open: s.cfg.Parallelism - busy, perDAG: map[string]int{}, perPool: map[string]int{}}
+func (s *Scheduler) freeSlots(ctx context.Context, ready []store.TaskInstance, open int) (slots, error) {
+	sl := slots{open: open, perDAG: map[string]int{}, perPool: map[string]int{}}
 	pools, err := s.store.ListPools(ctx)
 	if err != nil {
 		return sl, err
