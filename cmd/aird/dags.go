@@ -72,6 +72,9 @@ func triggerCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "created run %s of %s (state %s)\n", run.RunID, run.DagID, run.State)
+			if d, err := a.Store.GetDAG(cmd.Context(), run.DagID); err == nil && d.IsPaused {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is paused; the run starts once you run `aird dags unpause %s`\n", run.DagID, run.DagID)
+			}
 			return nil
 		}),
 	}

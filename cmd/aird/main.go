@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// DAG timezones must resolve on hosts without /usr/share/zoneinfo.
+	_ "time/tzdata"
 )
 
 func main() {

@@ -1,20 +1,22 @@
 package config
 
 import (
+	"github.com/airctl/airctl/provision/marks"
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// Mark is the type of the cty marks this package puts on values.
-type Mark string
+// Mark is the type of the cty marks this package puts on values; it is
+// shared with the engine and state through provision/marks.
+type Mark = marks.Mark
 
 // Sensitive marks values that must be redacted in plans, output and logs:
 // sensitive variables, sensitive(...) results, and everything derived from
 // them (cty carries marks through operations and function calls). State
 // writers find them with cty.Value.UnmarkDeepWithPaths.
-const Sensitive Mark = "sensitive"
+const Sensitive = marks.Sensitive
 
 // IsSensitive reports whether v itself carries the Sensitive mark.
 func IsSensitive(v cty.Value) bool { return v.HasMark(Sensitive) }

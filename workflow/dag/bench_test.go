@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // benchDir generates 1,000 DAG files of 10 tasks; setup is not timed.
@@ -20,6 +21,7 @@ func benchDir(b *testing.B) string {
 func BenchmarkLoadDir1000(b *testing.B) {
 	dir := benchDir(b)
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		bag, err := LoadDir(context.Background(), dir)
 		if err != nil {
@@ -28,6 +30,16 @@ func BenchmarkLoadDir1000(b *testing.B) {
 		if len(bag.DAGs) != 1000 || len(bag.Errors) != 0 {
 			b.Fatalf("loaded %d DAGs, %d bad files", len(bag.DAGs), len(bag.Errors))
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU reports the process CPU time per op since start, in ms; with
+// GOMAXPROCS workers the wall time on an idle machine is about this
+// divided by the number of cores.
+func reportCPU(b *testing.B, start time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	}
 }
 
@@ -40,6 +52,7 @@ func BenchmarkReadFiles1000(b *testing.B) {
 		b.Fatalf("found %d files: %v", len(paths), err)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		paths, _, err := findFiles(dir)
 		if err != nil {
@@ -51,6 +64,7 @@ func BenchmarkReadFiles1000(b *testing.B) {
 			}
 		}
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkParseFile is one generated 10-task file, for per-file cost.
