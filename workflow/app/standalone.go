@@ -17,7 +17,7 @@ import (
 func (a *App) Standalone(ctx context.Context) error {
 	q := queue.NewLocal()
 	s := scheduler.New(a.schedulerConfig(), a.Store, q, a.Log)
-	folder := scheduler.DAGFolder{Dir: a.Config.Core.DagsFolder, PausedAtCreation: *a.Config.Core.DagsArePausedAtCreation}
+	folder := scheduler.NewDAGFolder(a.Config.Core.DagsFolder, *a.Config.Core.DagsArePausedAtCreation)
 	if _, err := folder.Load(ctx, s); err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func (a *App) Standalone(ctx context.Context) error {
 func (a *App) RunToCompletion(ctx context.Context, runs []store.DagRun) error {
 	q := queue.NewLocal()
 	s := scheduler.New(a.schedulerConfig(), a.Store, q, a.Log)
-	folder := scheduler.DAGFolder{Dir: a.Config.Core.DagsFolder, PausedAtCreation: *a.Config.Core.DagsArePausedAtCreation}
+	folder := scheduler.NewDAGFolder(a.Config.Core.DagsFolder, *a.Config.Core.DagsArePausedAtCreation)
 	if _, err := folder.Load(ctx, s); err != nil {
 		return err
 	}

@@ -34,6 +34,24 @@ func BenchmarkLoadDir1000(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+// BenchmarkReload1000Unchanged is the scheduler's periodic rescan of the
+// same folder when nothing changed: stat calls only, no parsing.
+func BenchmarkReload1000Unchanged(b *testing.B) {
+	dir := benchDir(b)
+	var l Loader
+	if _, _, err := l.Load(context.Background(), dir); err != nil {
+		b.Fatal(err)
+	}
+	cpu := processCPU()
+	for b.Loop() {
+		bag, changed, err := l.Load(context.Background(), dir)
+		if err != nil || changed || len(bag.DAGs) != 1000 {
+			b.Fatalf("reload: %v changed=%v dags=%d", err, changed, len(bag.DAGs))
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // reportCPU reports the process CPU time per op since start, in ms; with
 // GOMAXPROCS workers the wall time on an idle machine is about this
 // divided by the number of cores.

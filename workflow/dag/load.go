@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/sync/errgroup"
@@ -23,11 +24,14 @@ type Bag struct {
 	Files  map[string]*hcl.File       // parsed files, for diagnostic snippets
 }
 
-// fileResult is what parsing one file produced.
+// fileResult is what parsing one file produced, with the file's size and
+// modification time as stat'ed before reading (for Loader's cache).
 type fileResult struct {
 	dags  []*DAG
 	file  *hcl.File
 	diags hcl.Diagnostics
+	size  int64
+	mod   time.Time
 }
 
 // LoadDir loads every *.hcl file under dir, recursively, skipping hidden
@@ -41,19 +45,8 @@ type fileResult struct {
 // order, which then contributes no DAGs either, so the result does not
 // depend on parsing order.
 func LoadDir(ctx context.Context, dir string) (*Bag, error) {
-	paths, walkErrs, err := findFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	results, err := parseAll(ctx, paths)
-	if err != nil {
-		return nil, fmt.Errorf("load DAGs from %s: %w", dir, err)
-	}
-	b := &Bag{DAGs: map[string]*DAG{}, Errors: walkErrs, Files: map[string]*hcl.File{}}
-	for i, path := range paths {
-		b.add(path, results[i])
-	}
-	return b, nil
+	b, _, err := new(Loader).Load(ctx, dir)
+	return b, err
 }
 
 // findFiles lists the DAG files under dir in lexical order. Entries that
@@ -115,12 +108,17 @@ func parseAll(ctx context.Context, paths []string) ([]fileResult, error) {
 }
 
 func (p *parser) loadFile(path string) fileResult {
+	var size int64
+	var mod time.Time
+	if fi, err := os.Stat(path); err == nil {
+		size, mod = fi.Size(), fi.ModTime()
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return fileResult{diags: readErrorDiag(path, err)}
 	}
 	dags, file, diags := p.parseFile(path, src)
-	return fileResult{dags: dags, file: file, diags: diags}
+	return fileResult{dags: dags, file: file, diags: diags, size: size, mod: mod}
 }
 
 // add merges one file's result, rejecting DAG IDs already loaded from an

@@ -16,14 +16,24 @@ type DAGFolder struct {
 	Dir string
 	// PausedAtCreation is the paused flag a newly seen DAG gets.
 	PausedAtCreation bool
+	loader           dag.Loader
 }
 
-// Load parses the folder, records DAGs and import errors in the store and
-// makes the DAGs current for s.
-func (f DAGFolder) Load(ctx context.Context, s *Scheduler) (*dag.Bag, error) {
-	b, err := dag.LoadDir(ctx, f.Dir)
+// NewDAGFolder returns a folder whose reloads re-parse only changed files.
+func NewDAGFolder(dir string, pausedAtCreation bool) *DAGFolder {
+	return &DAGFolder{Dir: dir, PausedAtCreation: pausedAtCreation}
+}
+
+// Load parses the folder and, if anything changed since the last Load,
+// records DAGs and import errors in the store and makes the DAGs current
+// for s.
+func (f *DAGFolder) Load(ctx context.Context, s *Scheduler) (*dag.Bag, error) {
+	b, changed, err := f.loader.Load(ctx, f.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("load DAG folder: %w", err)
+	}
+	if !changed && s.bag.Load() != nil {
+		return s.bag.Load(), nil
 	}
 	if err := f.sync(ctx, s.store, b); err != nil {
 		return b, err
@@ -33,7 +43,7 @@ func (f DAGFolder) Load(ctx context.Context, s *Scheduler) (*dag.Bag, error) {
 	return b, nil
 }
 
-func (f DAGFolder) sync(ctx context.Context, st store.Store, b *dag.Bag) error {
+func (f *DAGFolder) sync(ctx context.Context, st store.Store, b *dag.Bag) error {
 	now := time.Now()
 	ids := make([]string, 0, len(b.DAGs))
 	for id, d := range b.DAGs {
@@ -81,7 +91,7 @@ func importErrors(b *dag.Bag, now time.Time) []store.ImportError {
 }
 
 // Watch reloads the folder every interval until ctx ends.
-func (f DAGFolder) Watch(ctx context.Context, s *Scheduler, every time.Duration) {
+func (f *DAGFolder) Watch(ctx context.Context, s *Scheduler, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

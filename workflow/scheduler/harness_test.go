@@ -80,7 +80,7 @@ func (e *env) start(paused bool) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := queue.NewLocal()
 	s := scheduler.New(e.cfg, e.st, q, e.logger())
-	bag, err := scheduler.DAGFolder{Dir: e.dir, PausedAtCreation: paused}.Load(ctx, s)
+	bag, err := scheduler.NewDAGFolder(e.dir, paused).Load(ctx, s)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func (e *env) runToCompletion(dagID string, conf map[string]any) store.DagRun {
 	ctx := context.Background()
 	q := queue.NewLocal()
 	s := scheduler.New(e.cfg, e.st, q, e.logger())
-	bag, err := scheduler.DAGFolder{Dir: e.dir}.Load(ctx, s)
+	bag, err := scheduler.NewDAGFolder(e.dir, false).Load(ctx, s)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -346,7 +346,7 @@ dag "bf" {
 	ctx := context.Background()
 	q := queue.NewLocal()
 	s := scheduler.New(e.cfg, e.st, q, e.logger())
-	bag, err := scheduler.DAGFolder{Dir: e.dir}.Load(ctx, s)
+	bag, err := scheduler.NewDAGFolder(e.dir, false).Load(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ dag "o" {
 	ctx := context.Background()
 	q := queue.NewLocal()
 	s := scheduler.New(e.cfg, e.st, q, e.logger())
-	bag, _ := scheduler.DAGFolder{Dir: e.dir}.Load(ctx, s)
+	bag, _ := scheduler.NewDAGFolder(e.dir, false).Load(ctx, s)
 	run, _ := scheduler.Trigger(ctx, e.st, bag.DAGs["o"], time.Time{}, nil)
 	// A previous scheduler on this host, now dead, had the task running.
 	dead, _ := e.st.StartJob(ctx, store.Job{JobType: "scheduler", State: "running", Hostname: "test", PID: deadPID(t), LatestHeartbeat: time.Now()})
