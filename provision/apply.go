@@ -23,8 +23,7 @@ var ErrStalePlan = errors.New("saved plan is stale")
 type applier struct {
 	*walker
 	plan  *Plan
-	st    *state.State
-	stMu  sync.Mutex
+	st    *stateWriter
 	byRes map[string][]*Change // by resource address
 }
 
@@ -42,17 +41,19 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*state.State, error) {
 	if st.Lineage != plan.PriorLineage || st.Serial != plan.PriorSerial {
 		return nil, fmt.Errorf("%w: it was made from state serial %d (lineage %q), the state is now serial %d (lineage %q); run plan again", ErrStalePlan, plan.PriorSerial, plan.PriorLineage, st.Serial, st.Lineage)
 	}
-	a := &applier{walker: newWalker(e), plan: plan, st: st, byRes: map[string][]*Change{}}
+	a := &applier{walker: newWalker(e), plan: plan, st: newStateWriter(ctx, e.Backend, st), byRes: map[string][]*Change{}}
 	for _, c := range plan.Changes {
 		k := c.Addr.Resource().String()
 		a.byRes[k] = append(a.byRes[k], c)
 	}
 	err = a.walk(ctx)
-	return st, errors.Join(err, a.finish(ctx, err == nil))
+	err = errors.Join(err, a.finish(err == nil))
+	return st, errors.Join(err, a.st.close())
 }
 
 func (a *applier) walk(ctx context.Context) error {
-	g := buildGraph(a.e.Config, a.st)
+	var g, dg *graph.Graph[string]
+	a.st.read(func(st *state.State) { g, dg = buildGraph(a.e.Config, st), destroyGraph(a.e.Config, st) })
 	if err := g.Validate(); err != nil {
 		return err
 	}
@@ -62,7 +63,6 @@ func (a *applier) walk(ctx context.Context) error {
 	if err := walkErr(graph.Walk(ctx, settingsGraph(g), a.e.walkOptions(), a.applyNode)); err != nil {
 		return err
 	}
-	dg := destroyGraph(a.e.Config, a.st)
 	return walkErr(graph.Walk(ctx, dg.Subgraph(destroyTargets(dg, a.plan.Targets)), a.e.walkOptions(), a.applyChanges))
 }
 
@@ -92,14 +92,10 @@ func (a *applier) applyNode(ctx context.Context, key string) error {
 func (a *applier) applyChanges(ctx context.Context, key string) error {
 	if strings.HasPrefix(key, dataPrefix) {
 		addr, err := state.ParseAddress(key)
-		if err == nil {
-			a.stMu.Lock()
-			defer a.stMu.Unlock()
-			if a.st.RemoveResource(addr) {
-				return a.persist(ctx)
-			}
+		if err != nil {
+			return err
 		}
-		return err
+		return a.st.update(func(st *state.State) bool { return st.RemoveResource(addr) })
 	}
 	return a.each(ctx, a.byRes[key], func(ch *Change) error {
 		_, err := a.applyOne(ctx, ch, nil)

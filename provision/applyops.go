@@ -185,9 +185,8 @@ func (a *applier) keepRefreshed(ctx context.Context, ch *Change) error {
 	if ch.Addr.Mode == state.Data {
 		return a.save(ctx, ch, ch.Before, "")
 	}
-	a.stMu.Lock()
-	inst := a.st.Instance(ch.Addr)
-	a.stMu.Unlock()
+	var inst *state.Instance
+	a.st.read(func(st *state.State) { inst = st.Instance(ch.Addr) })
 	if inst != nil {
 		if stored, err := inst.Value(ch.Schema.ImpliedType()); err == nil && valuesEqual(stored, ch.Before) {
 			return nil
@@ -237,26 +236,26 @@ func (a *applier) applyOutput(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("output %s: %w", name, err)
 	}
-	a.stMu.Lock()
-	defer a.stMu.Unlock()
-	a.st.Outputs[name] = out
-	return a.persist(ctx)
+	return a.st.update(func(st *state.State) bool {
+		st.Outputs[name] = out
+		return true
+	})
 }
 
 // finish drops outputs and data sources the configuration no longer has
 // (all outputs after a full destroy).
-func (a *applier) finish(ctx context.Context, ok bool) error {
+func (a *applier) finish(ok bool) error {
 	if !ok || len(a.plan.Targets) > 0 {
 		return nil
 	}
-	a.stMu.Lock()
-	defer a.stMu.Unlock()
-	for name := range a.st.Outputs {
-		if a.plan.Destroy || a.e.Config.Outputs[name] == nil {
-			delete(a.st.Outputs, name)
+	return a.st.update(func(st *state.State) bool {
+		for name := range st.Outputs {
+			if a.plan.Destroy || a.e.Config.Outputs[name] == nil {
+				delete(st.Outputs, name)
+			}
 		}
-	}
-	return a.persist(ctx)
+		return true // the final write also records a refreshed no-op apply
+	})
 }
 
 func (a *applier) save(ctx context.Context, ch *Change, v cty.Value, status string) error {
@@ -264,28 +263,14 @@ func (a *applier) save(ctx context.Context, ch *Change, v cty.Value, status stri
 	if err := inst.SetValue(v); err != nil {
 		return fmt.Errorf("record %s in state: %w", ch.Addr, err)
 	}
-	a.stMu.Lock()
-	defer a.stMu.Unlock()
-	a.st.SetInstance(ch.Addr, ch.Provider, inst)
-	return a.persist(ctx)
+	return a.st.update(func(st *state.State) bool {
+		st.SetInstance(ch.Addr, ch.Provider, inst)
+		return true
+	})
 }
 
 func (a *applier) forget(ctx context.Context, addr state.Address) error {
-	a.stMu.Lock()
-	defer a.stMu.Unlock()
-	if !a.st.RemoveInstance(addr) {
-		return nil
-	}
-	return a.persist(ctx)
-}
-
-// persist writes state now; it is called with stMu held after every
-// operation. A Ctrl-C must not stop the write of what already happened.
-func (a *applier) persist(ctx context.Context) error {
-	if err := a.e.Backend.Write(context.WithoutCancel(ctx), a.st); err != nil {
-		return fmt.Errorf("save state: %w (the change was made; run `airctl state push` with a copy if the backend stays unavailable)", err)
-	}
-	return nil
+	return a.st.update(func(st *state.State) bool { return st.RemoveInstance(addr) })
 }
 
 func pathString(p cty.Path) string {

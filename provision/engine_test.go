@@ -23,14 +23,14 @@ import (
 // fixture is a configuration directory, a local state file and one test
 // provider whose World is the "cloud".
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	dir  string
 	prov *testprovider.Provider
 	be   *local.Backend
 	par  int
 }
 
-func newFixture(t *testing.T, files map[string]string) *fixture {
+func newFixture(t testing.TB, files map[string]string) *fixture {
 	t.Helper()
 	f := &fixture{t: t, dir: t.TempDir(), prov: testprovider.New(), par: 4}
 	f.write(files)
@@ -51,15 +51,17 @@ func (f *fixture) write(files map[string]string) {
 	}
 }
 
-func (f *fixture) engine() *provision.Engine {
-	f.t.Helper()
+func (f *fixture) engine() *provision.Engine { return f.engineB(f.t) }
+
+func (f *fixture) engineB(tb testing.TB) *provision.Engine {
+	tb.Helper()
 	cfg, diags := config.LoadDir(f.dir)
 	if diags.HasErrors() {
-		f.t.Fatalf("load config: %s", diags.Error())
+		tb.Fatalf("load config: %s", diags.Error())
 	}
 	vars, diags := config.ResolveVariables(cfg, config.VarOptions{Dir: f.dir})
 	if diags.HasErrors() {
-		f.t.Fatalf("variables: %s", diags.Error())
+		tb.Fatalf("variables: %s", diags.Error())
 	}
 	factories := map[string]provision.Factory{"test": func() provider.Provider { return f.prov }}
 	for name, fn := range builtin.Providers() {
@@ -500,5 +502,38 @@ resource "test_thing" "b" { name = test_thing.a.id }
 	_, err := f.engine().Plan(context.Background(), provision.PlanOptions{})
 	if err == nil || !strings.Contains(err.Error(), "test_thing.a") || !strings.Contains(err.Error(), "test_thing.b") || !strings.Contains(err.Error(), "cycle") {
 		t.Fatalf("cycle error = %v", err)
+	}
+}
+
+// failingBackend fails every write after the first `ok` ones.
+type failingBackend struct {
+	state.Backend
+	ok int
+}
+
+func (b *failingBackend) Write(ctx context.Context, s *state.State) error {
+	if b.ok <= 0 {
+		return errors.New("bucket unavailable")
+	}
+	b.ok--
+	return b.Backend.Write(ctx, s)
+}
+
+func TestStateWriteFailureStopsApplyAndIsReported(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.tf": `
+resource "test_thing" "a" { name = "a" }
+resource "test_thing" "b" {
+  name = "b-${test_thing.a.id}"
+}
+`})
+	e := f.engine()
+	e.Backend = &failingBackend{Backend: f.be}
+	p, err := e.Plan(context.Background(), provision.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Apply(context.Background(), p)
+	if err == nil || !strings.Contains(err.Error(), "save state") || !strings.Contains(err.Error(), "bucket unavailable") {
+		t.Fatalf("apply error = %v, want the failed state write", err)
 	}
 }
