@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chromium-driver
 LDFLAGS    := -s -w -X github.com/airctl/airctl/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps demo test test-short bench lint clean
+.PHONY: all build deps demo test fuzz bench lint clean
 
 all: build
 
@@ -31,6 +31,10 @@ demo: build
 
 test: deps
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Short fuzzing of the configuration loader (CI runs it after the tests).
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s ./provision/config/
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS)
