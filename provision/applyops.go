@@ -144,15 +144,7 @@ func (a *applier) applyDelete(ctx context.Context, ch *Change) error {
 	if ch.Before.IsNull() {
 		return a.forget(ctx, ch.Addr)
 	}
-	prov, sch, err := a.provider(ch.Provider, ch.Addr.Type, state.Managed)
-	if err != nil {
-		return err
-	}
-	_, err = a.call(ctx, ch.Addr, Delete, func() (cty.Value, error) {
-		prior, _ := ch.Before.UnmarkDeep()
-		return prov.ApplyResource(ctx, provider.ApplyRequest{TypeName: ch.Addr.Type, Prior: prior, Planned: cty.NullVal(sch.ImpliedType())})
-	})
-	if err != nil {
+	if err := a.deleteObject(ctx, ch); err != nil {
 		return err
 	}
 	return a.forget(ctx, ch.Addr)
@@ -162,6 +154,14 @@ func (a *applier) applyDelete(ctx context.Context, ch *Change) error {
 // replacement; state already holds the new one, so a failure names the
 // old object for the user to remove.
 func (a *applier) deleteDeposed(ctx context.Context, ch *Change) error {
+	if err := a.deleteObject(ctx, ch); err != nil {
+		return fmt.Errorf("the replacement was created, but deleting the old object (id %q) failed; delete it by hand: %w", idOf(ch.Before), err)
+	}
+	return nil
+}
+
+// deleteObject asks the provider to delete ch.Before.
+func (a *applier) deleteObject(ctx context.Context, ch *Change) error {
 	prov, sch, err := a.provider(ch.Provider, ch.Addr.Type, state.Managed)
 	if err != nil {
 		return err
@@ -170,10 +170,7 @@ func (a *applier) deleteDeposed(ctx context.Context, ch *Change) error {
 		prior, _ := ch.Before.UnmarkDeep()
 		return prov.ApplyResource(ctx, provider.ApplyRequest{TypeName: ch.Addr.Type, Prior: prior, Planned: cty.NullVal(sch.ImpliedType())})
 	})
-	if err != nil {
-		return fmt.Errorf("the replacement was created, but deleting the old object (id %q) failed; delete it by hand: %w", idOf(ch.Before), err)
-	}
-	return nil
+	return err
 }
 
 // keepRefreshed writes a refreshed value (or forgets an object found gone)
