@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/airctl/airctl/internal/hclfuncs"
+
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -56,7 +58,7 @@ func readFile(baseDir, p string) ([]byte, error) {
 }
 
 func fileFunc(baseDir string) function.Function {
-	return stringFunc("Reads the UTF-8 text file at path (relative to the configuration directory).", func(p string) (string, error) {
+	return hclfuncs.StringFunc("Reads the UTF-8 text file at path (relative to the configuration directory).", func(p string) (string, error) {
 		b, err := readFile(baseDir, p)
 		if err != nil {
 			return "", err
@@ -69,7 +71,7 @@ func fileFunc(baseDir string) function.Function {
 }
 
 func fileBase64Func(baseDir string) function.Function {
-	return stringFunc("Reads the file at path and returns its content base64-encoded.", func(p string) (string, error) {
+	return hclfuncs.StringFunc("Reads the file at path and returns its content base64-encoded.", func(p string) (string, error) {
 		b, err := readFile(baseDir, p)
 		if err != nil {
 			return "", err

@@ -1,4 +1,4 @@
-package config
+package hclfuncs
 
 import (
 	"crypto/md5"
@@ -20,10 +20,10 @@ import (
 func encodingFunctions() map[string]function.Function {
 	return map[string]function.Function{
 		"base64decode": base64DecodeFunc(),
-		"base64encode": stringFunc("Encodes str as base64.", func(s string) (string, error) {
+		"base64encode": StringFunc("Encodes str as base64.", func(s string) (string, error) {
 			return base64.StdEncoding.EncodeToString([]byte(s)), nil
 		}),
-		"base64sha256": stringFunc("Returns the base64-encoded SHA-256 digest of str.", func(s string) (string, error) {
+		"base64sha256": StringFunc("Returns the base64-encoded SHA-256 digest of str.", func(s string) (string, error) {
 			sum := sha256.Sum256([]byte(s))
 			return base64.StdEncoding.EncodeToString(sum[:]), nil
 		}),
@@ -34,14 +34,14 @@ func encodingFunctions() map[string]function.Function {
 		"sha1":       hashFunc("SHA-1", sha1.New),
 		"sha256":     hashFunc("SHA-256", sha256.New),
 		"sha512":     hashFunc("SHA-512", sha512.New),
-		"urlencode": stringFunc("Percent-encodes str for use in a URL query.", func(s string) (string, error) {
+		"urlencode": StringFunc("Percent-encodes str for use in a URL query.", func(s string) (string, error) {
 			return url.QueryEscape(s), nil
 		}),
 	}
 }
 
-// stringFunc wraps a string→string Go function as a cty function.
-func stringFunc(desc string, fn func(string) (string, error)) function.Function {
+// StringFunc wraps a string→string Go function as a cty function.
+func StringFunc(desc string, fn func(string) (string, error)) function.Function {
 	return function.New(&function.Spec{
 		Description: desc,
 		Params:      []function.Parameter{{Name: "str", Type: cty.String}},
@@ -58,7 +58,7 @@ func stringFunc(desc string, fn func(string) (string, error)) function.Function 
 
 // hashFunc returns the lowercase hex digest of a string's UTF-8 bytes.
 func hashFunc(name string, newHash func() hash.Hash) function.Function {
-	return stringFunc("Returns the hex-encoded "+name+" digest of str.", func(s string) (string, error) {
+	return StringFunc("Returns the hex-encoded "+name+" digest of str.", func(s string) (string, error) {
 		h := newHash()
 		h.Write([]byte(s))
 		return hex.EncodeToString(h.Sum(nil)), nil
@@ -68,7 +68,7 @@ func hashFunc(name string, newHash func() hash.Hash) function.Function {
 // base64DecodeFunc refuses results that are not UTF-8, since cty strings
 // must be valid Unicode (Terraform does the same).
 func base64DecodeFunc() function.Function {
-	return stringFunc("Decodes base64 str.", func(s string) (string, error) {
+	return StringFunc("Decodes base64 str.", func(s string) (string, error) {
 		b, err := base64.StdEncoding.DecodeString(s)
 		if err != nil {
 			return "", errors.New("failed to decode base64 data: " + err.Error())

@@ -1,4 +1,4 @@
-package config
+package hclfuncs
 
 import (
 	"errors"
