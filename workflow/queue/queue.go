@@ -14,6 +14,11 @@ import (
 // ErrClosed is returned by Pop once the queue is closed.
 var ErrClosed = errors.New("queue closed")
 
+// ErrLeaseLost is returned by a lease operation when the lease expired and
+// the message now belongs to another consumer: this holder's run is a
+// duplicate that the task state machine will reject.
+var ErrLeaseLost = errors.New("queue: lease lost to another consumer")
+
 // Message asks a worker to run one try of a task instance.
 type Message struct {
 	store.TIKey
@@ -38,4 +43,12 @@ type Lease interface {
 	Ack(ctx context.Context) error
 	// Requeue hands the message back for another worker.
 	Requeue(ctx context.Context) error
+}
+
+// Extender is implemented by leases that expire unless renewed (Redis). A
+// worker renews while the task runs (see KeepAlive); leases without it
+// (Local) never expire. Extend returns ErrLeaseLost once another consumer
+// owns the message.
+type Extender interface {
+	Extend(ctx context.Context) error
 }
