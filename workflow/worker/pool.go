@@ -21,6 +21,9 @@ type Pool struct {
 	ShutdownGrace time.Duration
 	// OnDone is told of every task instance this pool finished or handed back.
 	OnDone func(store.TaskInstance)
+	// LeaseRenewal is how often a running task's lease is extended; zero
+	// for brokers without leases (the local queue).
+	LeaseRenewal time.Duration
 }
 
 // Run works until ctx ends, then drains: no new tasks, running ones get
@@ -73,15 +76,35 @@ func (p *Pool) loop(ctx, taskCtx context.Context) error {
 
 func (p *Pool) runOne(ctx context.Context, lease queue.Lease) error {
 	m := lease.Message()
-	ti, ran, err := p.Runner.Run(ctx, m)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	if p.LeaseRenewal > 0 {
+		go p.keepAlive(runCtx, stop, lease)
+	}
+	ti, ran, err := p.Runner.Run(runCtx, m, redelivered(lease))
 	if err != nil {
 		return errors.Join(err, lease.Requeue(context.WithoutCancel(ctx)))
 	}
-	if err := lease.Ack(context.WithoutCancel(ctx)); err != nil {
+	if err := lease.Ack(context.WithoutCancel(ctx)); err != nil && !errors.Is(err, queue.ErrLeaseLost) {
 		return err
 	}
 	if ran && p.OnDone != nil {
 		p.OnDone(ti)
 	}
 	return nil
+}
+
+// keepAlive extends the lease while the task runs; if another worker has
+// taken the message over, this run is stopped: its result would not count.
+func (p *Pool) keepAlive(ctx context.Context, stop context.CancelFunc, lease queue.Lease) {
+	if errors.Is(queue.KeepAlive(ctx, lease, p.LeaseRenewal), queue.ErrLeaseLost) {
+		p.Runner.Log.Warn("lease lost; stopping the task, another worker owns it now", "task", lease.Message().TIKey)
+		stop()
+	}
+}
+
+// redelivered reports whether the broker delivered this message before.
+func redelivered(l queue.Lease) bool {
+	d, ok := l.(interface{ Deliveries() int })
+	return ok && d.Deliveries() > 1
 }

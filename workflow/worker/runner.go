@@ -38,9 +38,11 @@ func (r *Runner) clock() time.Time {
 
 // Run claims the try named by m (queued → running), runs it and stores the
 // result. A message whose try is no longer queued (a duplicate delivery) is
-// skipped and reported with ok=false.
-func (r *Runner) Run(ctx context.Context, m queue.Message) (store.TaskInstance, bool, error) {
-	ti, err := r.claim(ctx, m)
+// skipped and reported with ok=false. A redelivered message (its previous
+// holder's lease expired: that worker died) takes over a try left running
+// as a new try, so the dead worker's late result cannot count.
+func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, bool, error) {
+	ti, err := r.claim(ctx, m, redelivered)
 	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
 		r.Log.Info("skipping stale task message", "dag", m.DagID, "run", m.RunID, "task", m.TaskID, "try", m.Try)
 		return ti, false, nil
@@ -52,24 +54,31 @@ func (r *Runner) Run(ctx context.Context, m queue.Message) (store.TaskInstance, 
 	if err != nil {
 		return ti, false, err
 	}
-	f, err := logs.Create(r.LogDir, m.TIKey, run.LogicalDate, m.Try)
+	f, err := logs.Create(r.LogDir, m.TIKey, run.LogicalDate, ti.TryNumber)
 	if err != nil {
 		return ti, false, err
 	}
 	defer f.Close()
 	out := r.execute(ctx, ti, run, f)
-	ti, err = r.finish(context.WithoutCancel(ctx), m, out)
+	try := ti.TryNumber
+	ti, err = r.finish(context.WithoutCancel(ctx), m.TIKey, try, out)
 	fmt.Fprintf(f, "[%s] aird: task ended: %s → %s\n", r.clock().UTC().Format(time.RFC3339), describe(out), ti.State)
 	return ti, true, err
 }
 
-func (r *Runner) claim(ctx context.Context, m queue.Message) (store.TaskInstance, error) {
+func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, error) {
 	now := r.clock()
 	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
-		if ti.State != store.TIQueued || ti.TryNumber+1 != m.Try {
+		switch {
+		case ti.State == store.TIQueued && ti.TryNumber+1 == m.Try:
+			ti.TryNumber = m.Try
+		case redelivered && ti.State == store.TIRunning && ti.TryNumber == m.Try:
+			// The crash was not the task's fault: the lost try is not charged.
+			ti.TryNumber, ti.MaxTries = m.Try+1, ti.MaxTries+1
+		default:
 			return store.ErrStateConflict
 		}
-		ti.State, ti.TryNumber = store.TIRunning, m.Try
+		ti.State = store.TIRunning
 		ti.StartDate, ti.EndDate, ti.NextRetryAt = now, time.Time{}, time.Time{}
 		ti.Hostname, ti.PID = r.Hostname, os.Getpid()
 		return nil
@@ -101,10 +110,10 @@ func failNow(w io.Writer, err error) Outcome {
 
 // finish moves running → success / up_for_retry / failed, or hands the try
 // back (scheduled, not charged) when the worker is shutting down.
-func (r *Runner) finish(ctx context.Context, m queue.Message, o Outcome) (store.TaskInstance, error) {
+func (r *Runner) finish(ctx context.Context, k store.TIKey, try int, o Outcome) (store.TaskInstance, error) {
 	now := r.clock()
-	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
-		if ti.State != store.TIRunning || ti.TryNumber != m.Try {
+	return r.Store.UpdateTaskInstance(ctx, k, func(ti *store.TaskInstance) error {
+		if ti.State != store.TIRunning || ti.TryNumber != try {
 			return store.ErrStateConflict
 		}
 		ti.EndDate = now

@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -54,8 +55,9 @@ const (
 
 // Store implements store.Store on SQLite. It is safe for concurrent use.
 type Store struct {
-	w *sql.DB // one connection: all writes
-	r *sql.DB // read-only pool
+	w    *sql.DB // one connection: all writes
+	r    *sql.DB // read-only pool
+	path string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -75,12 +77,36 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	return &Store{w: w, r: r, path: path}, nil
 }
 
 // openDB opens a pool of n connections and connects once, so a bad path or
 // pragma fails here and WAL is on before the read pool connects.
 func openDB(ctx context.Context, dsn string, n int) (*sql.DB, error) {
+	var db *sql.DB
+	var err error
+	// Switching a brand-new file to WAL while another process creates its
+	// tables can report SQLITE_BUSY without calling the busy handler, so
+	// connecting is retried for as long as busy_timeout would wait.
+	for delay, waited := 20*time.Millisecond, time.Duration(0); ; delay, waited = min(delay*2, time.Second), waited+delay {
+		db, err = connect(ctx, dsn, n)
+		if err == nil || !isBusy(err) || waited > 10*time.Second {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+func connect(ctx context.Context, dsn string, n int) (*sql.DB, error) {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -113,6 +139,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// Another process (a CLI command started next to `aird standalone`)
+	// may migrate the same file at the same moment; goose has no lock for
+	// SQLite, so an OS lock on a side file serialises the two.
+	unlock, err := lockFile(ctx, s.path+".migrate-lock")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer unlock()
 	// p.Close would close s.w, so it is not called.
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)

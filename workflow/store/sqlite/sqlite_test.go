@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,6 +194,29 @@ func BenchmarkUpdateTaskInstance(b *testing.B) {
 		})
 		if err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestConcurrentMigrateSameFile is `aird standalone` and a CLI command
+// starting together on a new database: both migrate, neither fails.
+func TestConcurrentMigrateSameFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "aird.db")
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			st, err := Open(ctx, path)
+			if err == nil {
+				err = st.Migrate(ctx)
+				st.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent open+migrate: %v", err)
 		}
 	}
 }
