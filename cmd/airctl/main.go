@@ -1,43 +1,75 @@
 // Command airctl is the control plane: it provisions the platform on GCP and
-// deploys aird to it. Provisioning and deploy commands are added as the
-// provision/ and deploy/ packages land; this build knows `version`.
+// deploys aird to it. The commands live in internal/command; this package
+// only wires the real environment: streams, terminal detection, signals and
+// the providers built into the binary.
 package main
 
 import (
-	"fmt"
+	"context"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
-	"github.com/airctl/airctl/internal/version"
+	"golang.org/x/term"
+
+	"github.com/airctl/airctl/internal/command"
+	"github.com/airctl/airctl/provision"
+	"github.com/airctl/airctl/provision/provider/builtin"
 )
 
-const usage = `Usage: airctl <command> [options]
-
-Commands:
-  version    Print the airctl version
-
-airctl provisions an Airflow-style platform on Google Cloud from one HCL file
-and deploys aird to it.
-`
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	interrupts := notifyInterrupts()
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, interrupts, nil))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 1
+// run runs airctl with the process environment. extra adds providers to
+// the built-in ones: the hook through which tests add the test provider
+// without the real binary shipping test resources.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, interrupts <-chan struct{}, extra map[string]provision.Factory) int {
+	providers := builtinProviders()
+	for name, f := range extra {
+		providers[name] = f
 	}
-	switch args[0] {
-	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "airctl", version.Version)
-		return 0
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "airctl: unknown command %q\n\n%s", args[0], usage)
-		return 1
+	return command.Run(ctx, args, command.Env{
+		Stdin: stdin, Stdout: stdout, Stderr: stderr,
+		Environ:    os.Environ(),
+		StdinTTY:   isTerminal(stdin),
+		StdoutTTY:  isTerminal(stdout),
+		Providers:  providers,
+		Interrupts: interrupts,
+	})
+}
+
+// builtinProviders are the providers every airctl has; the google
+// provider joins them when it lands.
+func builtinProviders() map[string]provision.Factory {
+	out := map[string]provision.Factory{}
+	for name, f := range builtin.Providers() {
+		out[name] = provision.Factory(f)
 	}
+	return out
+}
+
+func isTerminal(s any) bool {
+	f, ok := s.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// notifyInterrupts turns each SIGINT/SIGTERM into one value: the first
+// stops airctl gracefully, the second aborts running operations. The
+// channel is buffered so a signal is never lost while a command is busy.
+func notifyInterrupts() <-chan struct{} {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	out := make(chan struct{}, 4)
+	go func() {
+		for range sigs {
+			select {
+			case out <- struct{}{}:
+			default: // two are already pending; that is an abort anyway
+			}
+		}
+	}()
+	return out
 }

@@ -19,7 +19,7 @@ const (
 
 // identifying attributes are shown even when unchanged, so an update says
 // which object it is about.
-var identifying = map[string]bool{"id": true, "name": true}
+func identifying(name string) bool { return name == "id" || name == "name" }
 
 // body renders the members of a block (a resource or a nested block) at
 // depth, following the schema so nested blocks look like blocks. replace
@@ -43,7 +43,7 @@ func (b body) render(sch *provider.Schema, before, after cty.Value, depth int, p
 		switch {
 		case isNull(bv) && isNull(av):
 			continue
-		case !changed && mode == hideUnchanged && !(depth == 1 && identifying[name]):
+		case !changed && mode == hideUnchanged && !(depth == 1 && identifying(name)):
 			hidden++
 			continue
 		}

@@ -108,7 +108,7 @@ func TestJSONLines(t *testing.T) {
 	if !diags.HasErrors() {
 		t.Fatal("expected a diagnostic from the broken config")
 	}
-	j.Diagnostics(Diagnostics(diags, cfg))
+	j.Diagnostics(Diagnostics(diags, cfg.Files()))
 	j.Diagnostics([]*Diagnostic{ErrorDiagnostic(errors.New("state is locked\nby someone"))})
 
 	for i, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
@@ -133,7 +133,7 @@ func TestDiagnosticSnippet(t *testing.T) {
 	cfg, _ := config.Load(".", map[string][]byte{"x.tf": []byte(src)})
 	d := Diagnostics(hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "s", Subject: &hcl.Range{
 		Filename: "x.tf", Start: hcl.Pos{Line: 2, Column: 5, Byte: 10}, End: hcl.Pos{Line: 2, Column: 9, Byte: 14},
-	}}}, cfg)
+	}}}, cfg.Files())
 	if d[0].Snippet == nil || d[0].Snippet.Code != "b = nope" || d[0].Snippet.HighlightStartOffset != 4 || d[0].Snippet.HighlightEndOffset != 8 {
 		t.Fatalf("snippet = %+v", d[0].Snippet)
 	}
@@ -152,4 +152,15 @@ func TestOutputsAndValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "outputs_state", b.String())
+}
+
+func TestInstance(t *testing.T) {
+	var b bytes.Buffer
+	if err := Instance(&b, addr(`test_vm.web["a"]`), vmSchema, vm(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Instance(&b, addr("data.x.y"), nil, cty.ObjectVal(map[string]cty.Value{"id": cty.StringVal("i"), "n": cty.NumberIntVal(3)})); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "instance", b.String())
 }

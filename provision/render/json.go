@@ -181,16 +181,9 @@ type DiagSnippet struct {
 	HighlightEndOffset   int    `json:"highlight_end_offset"`
 }
 
-// Diagnostics converts hcl diagnostics for JSON output; cfg supplies the
-// source snippets and may be nil.
-func Diagnostics(diags hcl.Diagnostics, cfg *config.Config) []*Diagnostic {
-	var files map[string][]byte
-	if cfg != nil {
-		files = map[string][]byte{}
-		for name, f := range cfg.Files() {
-			files[name] = f.Bytes
-		}
-	}
+// Diagnostics converts hcl diagnostics for JSON output; files (keyed as
+// the diagnostics name them, may be nil) supply the source snippets.
+func Diagnostics(diags hcl.Diagnostics, files map[string]*hcl.File) []*Diagnostic {
 	out := make([]*Diagnostic, 0, len(diags))
 	for _, d := range diags {
 		jd := &Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
@@ -202,7 +195,9 @@ func Diagnostics(diags hcl.Diagnostics, cfg *config.Config) []*Diagnostic {
 			jd.Range = &DiagRange{Filename: r.Filename,
 				Start: DiagPos{r.Start.Line, r.Start.Column, r.Start.Byte},
 				End:   DiagPos{r.End.Line, r.End.Column, r.End.Byte}}
-			jd.Snippet = snippet(files[r.Filename], jd.Range)
+			if f := files[r.Filename]; f != nil {
+				jd.Snippet = snippet(f.Bytes, jd.Range)
+			}
 		}
 		out = append(out, jd)
 	}

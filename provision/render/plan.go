@@ -83,19 +83,28 @@ func (o Options) legend(changes []*provision.Change) []string {
 	for _, a := range []provision.Action{provision.Create, provision.Update, provision.Delete, provision.DeleteThenCreate, provision.CreateThenDelete, provision.Read} {
 		if used[a] {
 			sym := actionSymbol(a)
-			lines = append(lines, strings.Repeat(" ", 3-len(sym))+o.symbol(sym)+" "+actionLegend[a])
+			lines = append(lines, strings.Repeat(" ", 3-len(sym))+o.symbol(sym)+" "+actionLegend(a))
 		}
 	}
 	return append(lines, "")
 }
 
-var actionLegend = map[provision.Action]string{
-	provision.Create:           "create",
-	provision.Update:           "update in-place",
-	provision.Delete:           "destroy",
-	provision.DeleteThenCreate: "destroy and then create replacement",
-	provision.CreateThenDelete: "create replacement and then destroy",
-	provision.Read:             "read (data resources)",
+func actionLegend(a provision.Action) string {
+	switch a {
+	case provision.Create:
+		return "create"
+	case provision.Update:
+		return "update in-place"
+	case provision.Delete:
+		return "destroy"
+	case provision.DeleteThenCreate:
+		return "destroy and then create replacement"
+	case provision.CreateThenDelete:
+		return "create replacement and then destroy"
+	case provision.Read:
+		return "read (data resources)"
+	}
+	return string(a)
 }
 
 func actionSymbol(a provision.Action) string {

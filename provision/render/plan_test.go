@@ -52,8 +52,6 @@ var vmSchema = &provider.Schema{
 }
 
 var nicType = vmSchema.Blocks["network_interface"].Block.ImpliedType()
-var diskType = vmSchema.Blocks["disk"].Block.ImpliedType()
-var bootType = vmSchema.Blocks["boot"].Block.ImpliedType()
 
 func nic(network string, natIP cty.Value, tier string) cty.Value {
 	ac := cty.NullVal(nicType.AttributeType("access_config"))

@@ -1,0 +1,155 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/airctl/airctl/workflow/store"
+)
+
+func scanVariable(sc scanner) (store.Variable, error) {
+	var v store.Variable
+	err := sc.Scan(&v.Key, &v.Value, &v.Description)
+	return v, err
+}
+
+func (s *Store) GetVariable(ctx context.Context, key string) (store.Variable, error) {
+	v, err := scanVariable(s.pool.QueryRow(ctx, `SELECT key, val, description FROM variable WHERE key = $1`, key))
+	if err != nil {
+		return store.Variable{}, fmt.Errorf("get variable %s: %w", key, dbErr(err))
+	}
+	return v, nil
+}
+
+// SetVariable creates or replaces the variable.
+func (s *Store) SetVariable(ctx context.Context, v store.Variable) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO variable (key, val, description) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description`,
+		v.Key, v.Value, v.Description)
+	if err != nil {
+		return fmt.Errorf("set variable %s: %w", v.Key, err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteVariable(ctx context.Context, key string) error {
+	if err := s.exec(ctx, `DELETE FROM variable WHERE key = $1`, key); err != nil {
+		return fmt.Errorf("delete variable %s: %w", key, err)
+	}
+	return nil
+}
+
+func (s *Store) ListVariables(ctx context.Context) ([]store.Variable, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key, val, description FROM variable ORDER BY key`)
+	vs, err := scanAll(rows, err, scanVariable)
+	if err != nil {
+		return nil, fmt.Errorf("list variables: %w", err)
+	}
+	return vs, nil
+}
+
+func scanPool(sc scanner) (store.Pool, error) {
+	var p store.Pool
+	err := sc.Scan(&p.Name, &p.Slots, &p.Description)
+	return p, err
+}
+
+func (s *Store) GetPool(ctx context.Context, name string) (store.Pool, error) {
+	p, err := scanPool(s.pool.QueryRow(ctx, `SELECT pool, slots, description FROM slot_pool WHERE pool = $1`, name))
+	if err != nil {
+		return store.Pool{}, fmt.Errorf("get pool %s: %w", name, dbErr(err))
+	}
+	return p, nil
+}
+
+// SetPool creates or replaces the pool.
+func (s *Store) SetPool(ctx context.Context, p store.Pool) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO slot_pool (pool, slots, description) VALUES ($1, $2, $3)
+		ON CONFLICT (pool) DO UPDATE SET slots = excluded.slots, description = excluded.description`,
+		p.Name, p.Slots, p.Description)
+	if err != nil {
+		return fmt.Errorf("set pool %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+// DeletePool refuses the default pool, as Airflow does: tasks without a
+// pool rely on it.
+func (s *Store) DeletePool(ctx context.Context, name string) error {
+	if name == store.DefaultPool {
+		return fmt.Errorf("delete pool %s: the default pool cannot be deleted", name)
+	}
+	if err := s.exec(ctx, `DELETE FROM slot_pool WHERE pool = $1`, name); err != nil {
+		return fmt.Errorf("delete pool %s: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Store) ListPools(ctx context.Context) ([]store.Pool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT pool, slots, description FROM slot_pool ORDER BY pool`)
+	ps, err := scanAll(rows, err, scanPool)
+	if err != nil {
+		return nil, fmt.Errorf("list pools: %w", err)
+	}
+	return ps, nil
+}
+
+const userCols = `id, username, email, role, password, active, created_on, last_login`
+
+func scanUser(sc scanner) (store.User, error) {
+	var u store.User
+	err := sc.Scan(&u.ID, &u.Username, &u.Email, &u.Role, &u.PasswordHash, &u.Active,
+		timeCol{&u.CreatedAt}, timeCol{&u.LastLogin})
+	return u, err
+}
+
+// CreateUser inserts u and returns it with its ID; a zero CreatedAt
+// becomes now.
+func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now()
+	}
+	u.CreatedAt, u.LastLogin = utc(u.CreatedAt), utc(u.LastLogin)
+	err := s.pool.QueryRow(ctx, `INSERT INTO users (username, email, role, password, active,
+		created_on, last_login) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, u.Username,
+		u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.CreatedAt), dbTime(u.LastLogin)).Scan(&u.ID)
+	if err != nil {
+		return store.User{}, fmt.Errorf("create user %s: %w", u.Username, dbErr(err))
+	}
+	return u, nil
+}
+
+func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE username = $1`, username))
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %s: %w", username, dbErr(err))
+	}
+	return u, nil
+}
+
+// UpdateUser writes the user named u.Username; its ID and CreatedAt are
+// kept.
+func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
+	err := s.exec(ctx, `UPDATE users SET email = $1, role = $2, password = $3, active = $4, last_login = $5
+		WHERE username = $6`, u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.LastLogin), u.Username)
+	if err != nil {
+		return fmt.Errorf("update user %s: %w", u.Username, err)
+	}
+	return nil
+}
+
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	if err := s.exec(ctx, `DELETE FROM users WHERE username = $1`, username); err != nil {
+		return fmt.Errorf("delete user %s: %w", username, err)
+	}
+	return nil
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	us, err := scanAll(rows, err, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return us, nil
+}
