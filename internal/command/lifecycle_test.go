@@ -472,11 +472,7 @@ func jsonTypes(t *testing.T, out string) []string {
 }
 
 // TestTerraformDataRoundTrip applies terraform_data, whose attributes are
-// dynamically typed, and plans again. It is skipped while the state
-// package cannot read back dynamically-typed attributes (Instance.SetValue
-// stores the concrete JSON, Instance.Value expects ctyjson's {"value",
-// "type"} wrapper for DynamicPseudoType), so that it starts checking as
-// soon as that is fixed.
+// dynamically typed, and plans again: the state must read them back.
 func TestTerraformDataRoundTrip(t *testing.T) {
 	c := newCLI(t)
 	c.write("main.tf", `
@@ -487,9 +483,6 @@ output "m" { value = terraform_data.m.output.a }
 `)
 	c.must(0, "apply", "-auto-approve")
 	r := c.run("plan", "-detailed-exitcode")
-	if r.code == 1 && strings.Contains(r.stderr, "dynamically-typed value") {
-		t.Skip("known state bug: dynamically-typed attributes do not read back from state")
-	}
 	if r.code != 0 {
 		t.Fatalf("plan after apply: %s", r)
 	}

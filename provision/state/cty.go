@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/airctl/airctl/provision/marks"
@@ -22,7 +23,7 @@ const Sensitive = marks.Sensitive
 // Value decodes the attributes as ty (the provider schema's type) and marks
 // the sensitive paths with Sensitive.
 func (in *Instance) Value(ty cty.Type) (cty.Value, error) {
-	v, err := ctyjson.Unmarshal(in.Attributes, ty)
+	v, err := decodeAttributes(in.Attributes, ty)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("attributes do not match the provider schema (%s): %w", ty.FriendlyName(), err)
 	}
@@ -83,6 +84,25 @@ func (o Output) CtyValue() (cty.Value, error) {
 		v = v.Mark(Sensitive)
 	}
 	return v, nil
+}
+
+// decodeAttributes reads attributes written by SetValue. SetValue stores
+// values with their concrete types, so an attribute the schema declares
+// dynamic (terraform_data's input) has no {"value","type"} wrapper: for
+// such schemas the JSON's own shape is decoded and converted to ty.
+func decodeAttributes(raw json.RawMessage, ty cty.Type) (cty.Value, error) {
+	if !ty.HasDynamicTypes() {
+		return ctyjson.Unmarshal(raw, ty)
+	}
+	implied, err := ctyjson.ImpliedType(raw)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	v, err := ctyjson.Unmarshal(raw, implied)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return convert.Convert(v, ty)
 }
 
 // marshalMarked encodes v without its marks and returns the paths that

@@ -118,3 +118,22 @@ func TestSharedSensitiveMark(t *testing.T) {
 		t.Fatalf("a provision/marks.Sensitive value was not recorded: %q", in.SensitiveAttributes)
 	}
 }
+
+func TestDynamicAttributesRoundTrip(t *testing.T) {
+	ty := cty.Object(map[string]cty.Type{"id": cty.String, "input": cty.DynamicPseudoType})
+	v := cty.ObjectVal(map[string]cty.Value{
+		"id":    cty.StringVal("x"),
+		"input": cty.ObjectVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "l": cty.TupleVal([]cty.Value{cty.StringVal("s")})}),
+	})
+	var in Instance
+	if err := in.SetValue(v); err != nil {
+		t.Fatal(err)
+	}
+	got, err := in.Value(ty)
+	if err != nil {
+		t.Fatalf("read back dynamic attribute: %v", err)
+	}
+	if !got.GetAttr("input").GetAttr("a").RawEquals(cty.NumberIntVal(1)) || got.GetAttr("id").AsString() != "x" {
+		t.Fatalf("round trip = %#v", got)
+	}
+}
