@@ -163,10 +163,7 @@ func (a *applier) each(ctx context.Context, changes []*Change, fn func(*Change) 
 				return err
 			}
 			defer release()
-			if err := fn(ch); err != nil {
-				return fmt.Errorf("%s: %w", ch.Addr, err)
-			}
-			return nil
+			return withInstance(ch.Addr, fn(ch))
 		})
 	}
 	return g.Wait()

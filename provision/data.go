@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 
@@ -48,7 +49,7 @@ func (w *walker) readData(ctx context.Context, r *config.Resource, record func(*
 	for _, in := range insts {
 		ch, err := w.readDataInstance(ctx, prov, sch, r, addr.Instance(in.key), in, deferOK)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", addr.Instance(in.key), err)
+			return nil, withInstance(addr.Instance(in.key), err)
 		}
 		record(ch)
 		values[in.key] = ch.After
@@ -72,10 +73,14 @@ func (w *walker) readDataInstance(ctx context.Context, prov provider.Provider, s
 	}
 	defer release()
 	plain, cfgMarks := cfgVal.UnmarkDeepWithPaths()
+	start := time.Now()
+	w.e.emit(Event{Type: ApplyStart, Addr: addr, Action: Read})
 	val, err := prov.ReadDataSource(ctx, r.Type, plain)
 	if err != nil {
+		w.e.emit(Event{Type: ApplyErrored, Addr: addr, Action: Read, Elapsed: time.Since(start), Err: err})
 		return nil, fmt.Errorf("read data source: %w", err)
 	}
+	w.e.emit(Event{Type: ApplyDone, Addr: addr, Action: Read, Elapsed: time.Since(start), ID: idOf(val)})
 	ch.After = markSensitive(sch, val.MarkWithPaths(cfgMarks))
 	return ch, nil
 }

@@ -185,7 +185,7 @@ func (p *planner) planInstances(ctx context.Context, prov provider.Provider, sch
 			ia := addr.Instance(in.key)
 			ch, err := p.planInstance(ctx, prov, sch, r, ia, in.ctx, p.prior.Instance(ia))
 			if err != nil {
-				return fmt.Errorf("%s: %w", ia, err)
+				return withInstance(ia, err)
 			}
 			p.addChange(ch)
 			mu.Lock()
@@ -266,7 +266,7 @@ func planWith(ctx context.Context, prov provider.Provider, typeName string, prio
 	priorPlain, _ := prior.UnmarkDeep()
 	resp, err := prov.PlanResource(ctx, provider.PlanRequest{TypeName: typeName, Prior: priorPlain, Config: cfgPlain})
 	if err != nil {
-		return resp, fmt.Errorf("plan: %w", err)
+		return resp, err
 	}
 	resp.Planned = resp.Planned.MarkWithPaths(cfgMarks)
 	return resp, nil
@@ -475,4 +475,13 @@ func (p *planner) planOutput(name string) error {
 	p.plan.Outputs = append(p.plan.Outputs, oc)
 	p.mu.Unlock()
 	return nil
+}
+
+// withInstance names the instance in an error when the walk's node name
+// (the resource address) would not say which one failed.
+func withInstance(addr state.Address, err error) error {
+	if err == nil || addr.Key.IsZero() {
+		return err
+	}
+	return fmt.Errorf("%s: %w", addr, err)
 }
