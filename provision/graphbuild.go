@@ -21,6 +21,10 @@ const (
 
 func providerNode(addr string) string { return providerPrefix + addr }
 
+// Graph is the dependency graph the engine walks for cfg with no state
+// (for `airctl graph`).
+func Graph(cfg *config.Config) *graph.Graph[string] { return buildGraph(cfg, nil) }
+
 // buildGraph makes the dependency graph of the configuration plus the
 // resources that exist only in state, whose deletion must precede the
 // deletion of what they depended on.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/airctl/airctl/provision/config"
+	"github.com/airctl/airctl/provision"
 	"github.com/airctl/airctl/provision/graph"
 )
 
@@ -33,7 +33,7 @@ func runGraph(m *meta, args []string) int {
 	if cfg == nil {
 		return exitError
 	}
-	g := configGraph(cfg)
+	g := provision.Graph(cfg)
 	if !*full {
 		g = resourcesOnly(g)
 	}
@@ -44,43 +44,6 @@ func runGraph(m *meta, args []string) int {
 	}
 	fmt.Fprint(m.stdout, g.Dot(nil))
 	return exitOK
-}
-
-// configGraph builds the dependency graph the engine walks, from the
-// configuration alone: node keys are "var.x", "local.x", "output.x",
-// "provider.NAME" and resource addresses.
-func configGraph(cfg *config.Config) *graph.Graph[string] {
-	g := graph.New[string]()
-	for name := range cfg.Variables {
-		g.Add("var." + name)
-	}
-	for name, l := range cfg.Locals {
-		connectRefs(g, "local."+name, l.References)
-	}
-	for addr, p := range cfg.Providers {
-		connectRefs(g, "provider."+addr, p.References)
-	}
-	for _, table := range []map[string]*config.Resource{cfg.Resources, cfg.DataSources} {
-		for _, r := range table {
-			connectRefs(g, r.Addr(), r.References)
-			connectRefs(g, r.Addr(), r.DependsOn)
-			g.Connect(r.Addr(), "provider."+r.ProviderAddr())
-		}
-	}
-	for name, o := range cfg.Outputs {
-		connectRefs(g, "output."+name, o.References)
-		connectRefs(g, "output."+name, o.DependsOn)
-	}
-	return g
-}
-
-func connectRefs(g *graph.Graph[string], from string, refs []config.Reference) {
-	g.Add(from)
-	for _, ref := range refs {
-		if ref.IsNode() && ref.Addr != from {
-			g.Connect(from, ref.Addr)
-		}
-	}
 }
 
 func isSetting(k string) bool {
