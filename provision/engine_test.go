@@ -537,3 +537,57 @@ resource "test_thing" "b" {
 		t.Fatalf("apply error = %v, want the failed state write", err)
 	}
 }
+
+func TestExpressionsAndDynamicBlocks(t *testing.T) {
+	f := newFixture(t, map[string]string{"main.tf": `
+variable "ports" { default = [80, 443] }
+variable "prod" { default = true }
+locals {
+  prefix = var.prod ? "prod" : "dev"
+  names  = [for i in range(2) : "${local.prefix}-${i}"]
+}
+resource "test_thing" "n" {
+  count = length(local.names)
+  name  = local.names[count.index]
+  tags  = merge({ idx = tostring(count.index) }, var.prod ? { tier = "gold" } : {})
+  dynamic "rule" {
+    for_each = var.ports
+    content {
+      port     = rule.value
+      protocol = rule.value == 443 ? "https" : "http"
+    }
+  }
+}
+resource "test_thing" "summary" {
+  name       = join(",", test_thing.n[*].name)
+  depends_on = [test_thing.n]
+}
+output "first_rule_protocols" { value = [for r in test_thing.n[0].rule : r.protocol] }
+`})
+	st := f.apply(provision.PlanOptions{})
+	obj, ok := f.prov.World().ByName("test_thing", "prod-0,prod-1")
+	if !ok {
+		t.Fatalf("splat/for/conditional not evaluated: %v", f.prov.World().Objects())
+	}
+	n0, _ := f.prov.World().ByName("test_thing", "prod-0")
+	rules := n0.Value.GetAttr("rule")
+	if rules.LengthInt() != 2 || rules.Index(cty.NumberIntVal(1)).GetAttr("protocol").AsString() != "https" {
+		t.Fatalf("dynamic block not expanded: %#v", rules)
+	}
+	if got := string(st.Outputs["first_rule_protocols"].Value); got != `["http","https"]` {
+		t.Fatalf("output first_rule_protocols = %s", got)
+	}
+	if tags := n0.Value.GetAttr("tags"); tags.Index(cty.StringVal("tier")).AsString() != "gold" || tags.Index(cty.StringVal("idx")).AsString() != "0" {
+		t.Fatalf("merge/conditional tags = %#v", tags)
+	}
+	if !obj.Value.GetAttr("tags").IsNull() {
+		t.Fatalf("summary has tags %#v, none configured", obj.Value.GetAttr("tags"))
+	}
+	dep := st.Instance(state.MustParseAddress("test_thing.summary"))
+	if len(dep.Dependencies) != 1 || dep.Dependencies[0] != "test_thing.n" {
+		t.Fatalf("depends_on not recorded: %v", dep.Dependencies)
+	}
+	if f.plan(provision.PlanOptions{}).HasChanges() {
+		t.Fatal("plan after apply has changes")
+	}
+}

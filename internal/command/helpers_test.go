@@ -32,6 +32,9 @@ type cli struct {
 	stdinTTY bool
 	stdin    string
 	progress time.Duration
+	// stderr, when set, captures the next runs' stderr so a test can wait
+	// for a message while the command runs.
+	stderr *syncBuffer
 }
 
 func newCLI(t *testing.T) *cli {
@@ -85,7 +88,10 @@ func (c *cli) runWith(ctx context.Context, interrupts <-chan struct{}, stdout *s
 	if stdout == nil {
 		stdout = newSyncBuffer()
 	}
-	stderr := newSyncBuffer()
+	stderr := c.stderr
+	if stderr == nil {
+		stderr = newSyncBuffer()
+	}
 	code := Run(ctx, append([]string{"-chdir=" + c.dir}, args...), Env{
 		Stdin: strings.NewReader(c.stdin), Stdout: stdout, Stderr: stderr,
 		Environ: c.environ, StdinTTY: c.stdinTTY, Dir: c.dir,

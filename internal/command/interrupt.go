@@ -27,9 +27,11 @@ func (m *meta) interruptible() *stops {
 	done := make(chan struct{})
 	go func() {
 		parent := m.ctx.Done()
+		// Cancel before telling the user, so that once the message is
+		// out no new operation can start.
 		first := func() {
-			fmt.Fprint(m.stderr, "\nInterrupt received.\nPlease wait for airctl to exit or data loss may occur.\nGracefully shutting down...\n")
 			cancel(errInterrupted)
+			fmt.Fprint(m.stderr, "\nInterrupt received.\nPlease wait for airctl to exit or data loss may occur.\nGracefully shutting down...\n")
 		}
 		n := 0
 		for {

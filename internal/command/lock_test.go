@@ -115,6 +115,7 @@ resource "test_thing" "c" { name = "c" }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := newSyncBuffer()
+	c.stderr = newSyncBuffer()
 	done := make(chan result, 1)
 	go func() { done <- c.runWith(ctx, nil, out, "apply", "-auto-approve", "-parallelism=1") }()
 	first := waitArrival(t, gate)
@@ -123,6 +124,7 @@ resource "test_thing" "c" { name = "c" }
 	}
 	cancel()
 	out.waitFor(t, "test_thing.a: Creating...")
+	c.stderr.waitFor(t, "Gracefully shutting down...") // the engine has stopped starting nodes
 	gate.Release()
 	r := <-done
 	if r.code != 1 {

@@ -22,6 +22,13 @@ func thingSchema(slow bool) *provider.Schema {
 		"size":   {Type: cty.Number, Optional: true},
 		"tags":   {Type: cty.Map(cty.String), Optional: true},
 		"labels": {Type: cty.Map(cty.String), Computed: true, Description: "tags plus managed-by = airctl"},
+	}, Blocks: map[string]*provider.NestedBlock{
+		// rule is a nested block (like a firewall's allow) so engine tests
+		// can exercise blocks and dynamic blocks.
+		"rule": {Nesting: provider.NestingList, Block: provider.Schema{Attributes: map[string]*provider.Attribute{
+			"port":     {Type: cty.Number, Required: true},
+			"protocol": {Type: cty.String, Optional: true},
+		}}},
 	}}
 	if slow {
 		s.Attributes["sleep_ms"] = &provider.Attribute{Type: cty.Number, Optional: true, Description: "Delay of create, update and delete."}
