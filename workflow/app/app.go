@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/scheduler"
 	"github.com/airctl/airctl/workflow/store"
+	"github.com/airctl/airctl/workflow/store/postgres"
 	"github.com/airctl/airctl/workflow/store/sqlite"
 	"github.com/airctl/airctl/workflow/worker"
 )
@@ -27,7 +29,7 @@ type App struct {
 
 // Open loads nothing but the store; callers migrate or run roles.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	st, err := OpenStore(ctx, cfg.Database.URL)
+	st, err := OpenStore(ctx, withPassword(cfg.Database.URL, cfg.Database.Password))
 	if err != nil {
 		return nil, err
 	}
@@ -46,9 +48,33 @@ func OpenStore(ctx context.Context, url string) (store.Store, error) {
 			return nil, fmt.Errorf("create database directory: %w", err)
 		}
 		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return postgres.Open(ctx, url)
 	default:
-		return nil, fmt.Errorf("database url %q: only sqlite:///path is supported by this build; set database.url or AIRD_DATABASE_URL", url)
+		return nil, fmt.Errorf("database url %q: use sqlite:///path/aird.db or postgres://user@host/db; set database.url or AIRD_DATABASE_URL", redactURL(url))
 	}
+}
+
+// withPassword adds the password from AIRD_DATABASE_PASSWORD to a
+// postgres URL that has none, so aird.hcl never holds the secret.
+func withPassword(raw, password string) string {
+	u, err := neturl.Parse(raw)
+	if password == "" || err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.User == nil {
+		return raw
+	}
+	if _, set := u.User.Password(); set {
+		return raw
+	}
+	u.User = neturl.UserPassword(u.User.Username(), password)
+	return u.String()
+}
+
+// redactURL hides a password in a URL shown in an error.
+func redactURL(raw string) string {
+	if u, err := neturl.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable URL)"
 }
 
 func dirOf(path string) string {
@@ -90,21 +116,7 @@ func (a *App) schedulerConfig() scheduler.Config {
 // localPool builds the local executor: a worker pool on an in-process
 // queue that wakes the scheduler as soon as a task ends.
 func (a *App) localPool(s *scheduler.Scheduler, q queue.Queue) *worker.Pool {
-	c := a.Config
-	host, _ := os.Hostname()
-	return &worker.Pool{
-		Queue: q,
-		Runner: &worker.Runner{
-			Store:     a.Store,
-			DAGs:      s.DAG,
-			LogDir:    c.Logging.BaseLogFolder,
-			Hostname:  host,
-			KillGrace: config.Duration(c.Worker.KillGrace),
-			Log:       a.Log,
-		},
-		Queues:        c.Worker.Queues,
-		Concurrency:   c.Worker.Concurrency,
-		ShutdownGrace: config.Duration(c.Worker.ShutdownGrace),
-		OnDone:        func(store.TaskInstance) { s.Notify() },
-	}
+	pool := a.workerPool(q, s.DAG)
+	pool.OnDone = func(store.TaskInstance) { s.Notify() }
+	return pool
 }

@@ -20,6 +20,8 @@ type Config struct {
 	Worker    Worker    `hcl:"worker,block"`
 	Logging   Logging   `hcl:"logging,block"`
 	Webserver Webserver `hcl:"webserver,block"`
+	Redis     Redis     `hcl:"redis,block"`
+	Flower    Flower    `hcl:"flower,block"`
 }
 
 // Core holds settings every role shares.
@@ -34,6 +36,27 @@ type Core struct {
 // postgres:// URL.
 type Database struct {
 	URL string `hcl:"url,optional"`
+	// Password is kept out of the URL in aird.hcl: it comes from
+	// AIRD_DATABASE_PASSWORD (the env file) and is added when connecting.
+	Password string `hcl:"password,optional"`
+}
+
+// Redis is the broker of the distributed roles, with Celery's database
+// split: broker, login rate limits, results.
+type Redis struct {
+	Address     string `hcl:"address,optional"`
+	Password    string `hcl:"password,optional"`
+	BrokerDB    int    `hcl:"broker_db,optional"`
+	RateLimitDB int    `hcl:"rate_limit_db,optional"`
+	ResultDB    int    `hcl:"result_db,optional"`
+	// Lease is how long a worker may go silent before its task is given
+	// to another worker.
+	Lease string `hcl:"lease,optional"`
+}
+
+// Flower configures the monitor role.
+type Flower struct {
+	Port int `hcl:"port,optional"`
 }
 
 // Scheduler tunes the scheduler loop.
@@ -50,19 +73,37 @@ type Worker struct {
 	Queues        []string `hcl:"queues,optional"`
 	KillGrace     string   `hcl:"kill_grace,optional"`
 	ShutdownGrace string   `hcl:"shutdown_grace,optional"`
+	// PrefetchMultiplier and AcksLate are Celery's names; aird always
+	// acknowledges late (after the result is stored) and takes one task
+	// per free slot, so only 1 and true are accepted.
+	PrefetchMultiplier int   `hcl:"prefetch_multiplier,optional"`
+	AcksLate           *bool `hcl:"acks_late,optional"`
+	// SoftTimeLimit (SIGTERM) and HardTimeLimit (SIGKILL) bound every task
+	// on this worker, on top of its own execution_timeout.
+	SoftTimeLimit string `hcl:"soft_time_limit,optional"`
+	HardTimeLimit string `hcl:"hard_time_limit,optional"`
+	// Name identifies the worker in flower; default worker@hostname.
+	Name string `hcl:"name,optional"`
 }
 
 // Logging says where task logs go.
 type Logging struct {
 	BaseLogFolder string `hcl:"base_log_folder,optional"`
 	Level         string `hcl:"level,optional"`
+	// RemoteBaseLogFolder is gs://bucket/prefix: finished task logs are
+	// uploaded there.
+	RemoteBaseLogFolder string `hcl:"remote_base_log_folder,optional"`
+	DeleteLocalLogs     bool   `hcl:"delete_local_logs,optional"`
 }
 
 // Webserver configures the UI/API role.
 type Webserver struct {
 	Port              int    `hcl:"port,optional"`
+	Workers           int    `hcl:"workers,optional"`
 	BaseURL           string `hcl:"base_url,optional"`
 	DefaultUITimezone string `hcl:"default_ui_timezone,optional"`
+	// SecretKey signs sessions; from AIRD_WEBSERVER_SECRET_KEY.
+	SecretKey string `hcl:"secret_key,optional"`
 }
 
 // Home is $AIRD_HOME, default ~/.aird.
@@ -108,6 +149,8 @@ type file struct {
 	Worker    *Worker    `hcl:"worker,block"`
 	Logging   *Logging   `hcl:"logging,block"`
 	Webserver *Webserver `hcl:"webserver,block"`
+	Redis     *Redis     `hcl:"redis,block"`
+	Flower    *Flower    `hcl:"flower,block"`
 }
 
 func decodeFile(path string, c *Config) error {
@@ -126,6 +169,8 @@ func decodeFile(path string, c *Config) error {
 	copyIf(&c.Worker, raw.Worker)
 	copyIf(&c.Logging, raw.Logging)
 	copyIf(&c.Webserver, raw.Webserver)
+	copyIf(&c.Redis, raw.Redis)
+	copyIf(&c.Flower, raw.Flower)
 	return nil
 }
 
@@ -149,6 +194,18 @@ func (c *Config) fill(home string) error {
 	setDefault(&c.Worker.KillGrace, "10s")
 	setDefault(&c.Worker.ShutdownGrace, "30s")
 	setDefault(&c.Webserver.DefaultUITimezone, "UTC")
+	setDefault(&c.Worker.SoftTimeLimit, "0s")
+	setDefault(&c.Worker.HardTimeLimit, "0s")
+	setDefault(&c.Redis.Lease, "30s")
+	if c.Worker.PrefetchMultiplier == 0 {
+		c.Worker.PrefetchMultiplier = 1
+	}
+	if c.Webserver.Workers == 0 {
+		c.Webserver.Workers = 1
+	}
+	if c.Flower.Port == 0 {
+		c.Flower.Port = 5555
+	}
 	if c.Core.Parallelism <= 0 {
 		c.Core.Parallelism = 32
 	}
@@ -183,10 +240,16 @@ func (c *Config) validate() error {
 		"scheduler.orphan_timeout":     c.Scheduler.OrphanTimeout,
 		"worker.kill_grace":            c.Worker.KillGrace,
 		"worker.shutdown_grace":        c.Worker.ShutdownGrace,
+		"worker.soft_time_limit":       c.Worker.SoftTimeLimit,
+		"worker.hard_time_limit":       c.Worker.HardTimeLimit,
+		"redis.lease":                  c.Redis.Lease,
 	} {
 		if _, err := time.ParseDuration(v); err != nil {
 			return fmt.Errorf("config %s = %q: want a duration such as \"30s\": %w", key, v, err)
 		}
+	}
+	if c.Worker.PrefetchMultiplier != 1 || (c.Worker.AcksLate != nil && !*c.Worker.AcksLate) {
+		return fmt.Errorf("config worker: aird takes one task per free slot and acknowledges after the result is stored; set prefetch_multiplier = 1 and acks_late = true (or leave them out)")
 	}
 	if _, err := time.LoadLocation(c.Core.DefaultTimezone); err != nil {
 		return fmt.Errorf("config core.default_timezone: %w", err)

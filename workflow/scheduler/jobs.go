@@ -54,6 +54,9 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 // with its processes. They go back to scheduled; the interrupted try is
 // not charged against the task's retries since the task did not fail.
 func (s *Scheduler) recoverOrphans(ctx context.Context) error {
+	if s.cfg.Distributed {
+		return nil // the broker keeps queued tasks and redelivers those of dead workers
+	}
 	tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{States: busyStates})
 	if err != nil {
 		return fmt.Errorf("list queued/running task instances: %w", err)

@@ -30,6 +30,10 @@ type Config struct {
 	// queued/running task instances are taken back.
 	OrphanTimeout time.Duration
 	Hostname      string
+	// Distributed: tasks go to a persistent broker and run on other
+	// processes, whose leases (not this scheduler's liveness) decide when
+	// a task is taken over; orphan recovery then leaves them alone.
+	Distributed bool
 }
 
 func (c Config) withDefaults() Config {

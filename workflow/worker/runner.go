@@ -25,8 +25,12 @@ type Runner struct {
 	LogDir    string
 	Hostname  string
 	KillGrace time.Duration
-	Log       *slog.Logger
-	now       func() time.Time
+	// SoftTimeLimit (SIGTERM) and HardTimeLimit (SIGKILL) bound every task
+	// this runner starts, like Celery's worker time limits; zero: none.
+	SoftTimeLimit time.Duration
+	HardTimeLimit time.Duration
+	Log           *slog.Logger
+	now           func() time.Time
 }
 
 func (r *Runner) clock() time.Time {

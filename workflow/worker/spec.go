@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/logs"
@@ -22,13 +23,28 @@ func (r *Runner) spec(ctx context.Context, d *dag.DAG, t *dag.Task, ti store.Tas
 	if diags.HasErrors() {
 		return Spec{}, fmt.Errorf("render task %s.%s: %w", d.ID, t.ID, diags)
 	}
+	timeout, grace := r.limits(t.ExecutionTimeout)
 	return Spec{
 		Command:   rendered.Command,
 		Env:       Environ(rendered.Env, ti.TIKey, run, ti.TryNumber),
 		Dir:       rendered.WorkingDir,
-		Timeout:   t.ExecutionTimeout,
-		KillGrace: r.KillGrace,
+		Timeout:   timeout,
+		KillGrace: grace,
 	}, nil
+}
+
+// limits combines the task's execution_timeout with the worker's soft
+// limit (the earlier wins, both end in SIGTERM) and turns the hard limit
+// into the grace before SIGKILL.
+func (r *Runner) limits(taskTimeout time.Duration) (timeout, grace time.Duration) {
+	timeout, grace = taskTimeout, r.KillGrace
+	if r.SoftTimeLimit > 0 && (timeout == 0 || r.SoftTimeLimit < timeout) {
+		timeout = r.SoftTimeLimit
+	}
+	if r.HardTimeLimit > r.SoftTimeLimit && r.SoftTimeLimit > 0 {
+		grace = r.HardTimeLimit - r.SoftTimeLimit
+	}
+	return timeout, grace
 }
 
 // RunContext gathers what a task's expressions may reference: the run,
