@@ -100,7 +100,7 @@ func (h *home) run(args ...string) string {
 // standalone starts `aird standalone`; cleanup kills it if still running.
 func (h *home) standalone() *exec.Cmd {
 	h.t.Helper()
-	c := h.cmd("standalone", "--log-level", "debug")
+	c := h.cmd("standalone", "--log-level", "debug", "--port", "0")
 	logf, err := os.Create(filepath.Join(h.dir, "standalone.log"))
 	must(h.t, err)
 	c.Stdout, c.Stderr = logf, logf
@@ -203,7 +203,7 @@ func TestStandaloneSIGTERMHandsBackRunningTask(t *testing.T) {
 
 func TestCLIHelpAndTasksTest(t *testing.T) {
 	h := newHome(t, "1s")
-	for _, args := range [][]string{{"--help"}, {"dags", "--help"}, {"dags", "backfill", "--help"}, {"tasks", "test", "--help"}, {"db", "migrate", "--help"}, {"standalone", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"dags", "--help"}, {"dags", "backfill", "--help"}, {"tasks", "test", "--help"}, {"db", "migrate", "--help"}, {"standalone", "--help"}, {"scheduler", "--help"}, {"worker", "--help"}} {
 		if out := h.run(args...); !strings.Contains(out, "Usage:") {
 			t.Errorf("aird %v: no usage in %q", args, out)
 		}

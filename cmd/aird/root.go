@@ -39,7 +39,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default $AIRD_HOME/aird.hcl)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "debug, info, warn or error (default from config: info)")
-	root.AddCommand(standaloneCmd(g), dbCmd(g), dagsCmd(g), tasksCmd(g))
+	root.AddCommand(standaloneCmd(g), schedulerCmd(g), workerCmd(g), webserverCmd(g), usersCmd(g), dbCmd(g), dagsCmd(g), tasksCmd(g))
 	return root
 }
 
@@ -78,15 +78,19 @@ func (g *globals) withApp(fn func(cmd *cobra.Command, a *app.App, args []string)
 }
 
 func standaloneCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var port int
+	c := &cobra.Command{
 		Use:   "standalone",
-		Short: "Run scheduler and local executor in one process on the configured store",
-		Long:  "Migrates the database, loads the DAG folder and runs scheduler and local executor until SIGINT/SIGTERM. On shutdown running tasks get worker.shutdown_grace to finish; the rest are handed back and run again on the next start.",
+		Short: "Run scheduler, local executor and webserver in one process on the configured store",
+		Long:  "Migrates the database, loads the DAG folder and runs scheduler, local executor and webserver until SIGINT/SIGTERM. On shutdown running tasks get worker.shutdown_grace to finish; the rest are handed back and run again on the next start.",
 		Args:  cobra.NoArgs,
 		RunE: g.withApp(func(cmd *cobra.Command, a *app.App, _ []string) error {
+			applyPort(cmd, a, port)
 			return a.Standalone(cmd.Context())
 		}),
 	}
+	addPortFlag(c, &port)
+	return c
 }
 
 func dbCmd(g *globals) *cobra.Command {

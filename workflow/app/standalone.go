@@ -11,7 +11,8 @@ import (
 	"github.com/airctl/airctl/workflow/store"
 )
 
-// Standalone expects a migrated store. It runs the scheduler and the local executor in this process
+// Standalone expects a migrated store. It runs the scheduler, the local
+// executor and the webserver (webserver.port) in this process
 // until ctx ends, then drains: no new tasks, running ones get the shutdown
 // grace to finish, the rest are handed back for the next start.
 func (a *App) Standalone(ctx context.Context) error {
@@ -21,9 +22,20 @@ func (a *App) Standalone(ctx context.Context) error {
 	if _, err := folder.Load(ctx, s); err != nil {
 		return err
 	}
+	ws, err := a.listenWeb(ctx)
+	if err != nil {
+		return err
+	}
 	a.Log.Info("aird standalone started", "dags_folder", folder.Dir, "database", a.Config.Database.URL, "logs", a.Config.Logging.BaseLogFolder)
 	return a.runWithPool(ctx, s, q, func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := ws.serve(ctx); err != nil {
+				a.Log.Error("webserver stopped", "err", err)
+			}
+		})
 		folder.Watch(ctx, s, config.Duration(a.Config.Scheduler.ParseInterval))
+		wg.Wait()
 	})
 }
 
