@@ -5,7 +5,7 @@ BIN        := bin
 PKGS       := ./...
 STATICCHECK_VERSION := v0.8.2
 # Debian packages the tests need (real servers, browser). Checked by command so reruns are cheap.
-DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chromium-driver systemd
+DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chromium-driver systemd rsync
 LDFLAGS    := -s -w -X github.com/airctl/airctl/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build deps demo test fuzz bench lint clean
