@@ -26,7 +26,7 @@ func (m *meta) showInstance(addr state.Address, res *state.Resource, inst *state
 		v, err = inst.Value(sch.ImpliedType())
 	}
 	if sch == nil || err != nil {
-		sch, v, err = nil, cty.NilVal, nil
+		sch = nil
 		v, err = redactedValue(inst)
 	}
 	if err != nil {

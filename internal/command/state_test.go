@@ -84,7 +84,7 @@ func TestStatePullPush(t *testing.T) {
 	c.write("old.tfstate", pulled)
 	r := c.must(1, "state", "push", "old.tfstate")
 	contains(t, r, "stderr", "stored state is newer")
-	r = c.must(0, "state", "push", "-force", "old.tfstate")
+	c.must(0, "state", "push", "-force", "old.tfstate")
 	if got := c.addresses(); len(got) != 3 {
 		t.Errorf("after push -force the state has %v", got)
 	}

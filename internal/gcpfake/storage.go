@@ -234,11 +234,11 @@ func (s *Server) deleteBucket(c *call) (any, error) {
 	}
 	s.gcsMu.Lock() // no object may land between the emptiness check and the delete
 	defer s.gcsMu.Unlock()
-	objs, _, err := s.gcs.ListObjectsWithOptions(b.Name, fakestorage.ListOptions{Versions: true})
+	resp, err := s.gcs.ListObjectsWithOptionsPaginated(b.Name, fakestorage.ListOptions{Versions: true})
 	if err != nil {
 		return nil, fmt.Errorf("listing objects of %s: %w", b.Name, err)
 	}
-	if len(objs) > 0 {
+	if len(resp.Objects) > 0 {
 		return nil, errBucketConflict("The bucket you tried to delete is not empty.")
 	}
 	if err := s.gcs.Backend().DeleteBucket(b.Name); err != nil {

@@ -244,11 +244,11 @@ func (s *Server) objectSnapshot() ([]persistedObject, error) {
 	}
 	sort.Strings(names)
 	for _, b := range names {
-		attrs, _, err := s.gcs.ListObjectsWithOptions(b, fakestorage.ListOptions{})
+		resp, err := s.gcs.ListObjectsWithOptionsPaginated(b, fakestorage.ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("listing objects of %s: %w", b, err)
 		}
-		for _, a := range attrs {
+		for _, a := range resp.Objects {
 			obj, err := s.gcs.GetObject(b, a.Name)
 			if err != nil {
 				continue // deleted since the listing

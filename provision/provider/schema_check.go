@@ -57,9 +57,9 @@ func validateAttribute(name string, a *Attribute, inCollection bool) error {
 	case a.Type == cty.NilType:
 		return errors.New("has no type")
 	case a.Required && (a.Optional || a.Computed):
-		return errors.New("Required cannot be combined with Optional or Computed")
+		return errors.New("required cannot be combined with optional or computed")
 	case !a.Required && !a.Optional && !a.Computed:
-		return errors.New("must be Required, Optional or Computed")
+		return errors.New("must be required, optional or computed")
 	case a.ForceNew && a.Computed && !a.Optional:
 		// Nothing in the configuration can change it, so ForceNew would
 		// only ever fire on the provider's own output.
@@ -78,13 +78,13 @@ func validateDefault(a *Attribute) error {
 		return nil
 	}
 	if !a.Optional || !a.Computed {
-		return errors.New("Default requires Optional and Computed")
+		return errors.New("a default requires optional and computed")
 	}
 	if !a.Default.IsWhollyKnown() || a.Default.IsNull() {
-		return errors.New("Default must be a known, non-null value")
+		return errors.New("the default must be a known, non-null value")
 	}
 	if _, err := convert.Convert(a.Default, a.Type); err != nil {
-		return fmt.Errorf("Default does not match the type %s: %w", a.Type.FriendlyName(), err)
+		return fmt.Errorf("the default does not match the type %s: %w", a.Type.FriendlyName(), err)
 	}
 	return nil
 }
