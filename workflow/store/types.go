@@ -152,6 +152,7 @@ type TIFilter struct {
 	// QueuedByJobID selects task instances queued by that scheduler job.
 	QueuedByJobID int64
 	Limit         int // caps ListTaskInstances; zero means no limit
+	Offset        int // skips that many rows of ListTaskInstances (API paging)
 }
 
 // Variable is a key/value available to DAGs as var.<key>.

@@ -66,14 +66,12 @@ func (s *Server) listTaskInstances(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// The store pages by limit only; the offset is skipped here.
-	f.Limit = pg.offset + pg.limit
+	f.Limit, f.Offset = pg.limit, pg.offset
 	tis, err := s.store.ListTaskInstances(ctx, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	tis = slicePage(tis, pg)
 	if err := s.logicalDates(ctx, f.DagID, tis, dates); err != nil {
 		s.fail(w, r, err)
 		return

@@ -99,7 +99,7 @@ const tiJoinRun = ` FROM task_instance ti
 func (s *Store) ListTaskInstances(ctx context.Context, f store.TIFilter) ([]store.TaskInstance, error) {
 	w := tiWhere(f)
 	rows, err := s.pool.Query(ctx, `SELECT `+prefixCols("ti.", tiCols)+tiJoinRun+
-		w.String()+tiOrder+limit(f.Limit, 0), w.args...)
+		w.String()+tiOrder+limit(f.Limit, f.Offset), w.args...)
 	tis, err := scanAll(rows, err, scanTI)
 	if err != nil {
 		return nil, fmt.Errorf("list task instances: %w", err)

@@ -90,7 +90,7 @@ func (s *Store) ListTaskInstances(ctx context.Context, f store.TIFilter) ([]stor
 	w := tiWhere(f)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+prefixCols("ti.", tiCols)+`
 		FROM task_instance ti JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id`+
-		w.String()+` ORDER BY ti.priority_weight DESC, dr.id, ti.task_id`+limit(f.Limit, 0), w.args...)
+		w.String()+` ORDER BY ti.priority_weight DESC, dr.id, ti.task_id`+limit(f.Limit, f.Offset), w.args...)
 	tis, err := scanAll(rows, err, scanTI)
 	if err != nil {
 		return nil, fmt.Errorf("list task instances: %w", err)

@@ -131,6 +131,15 @@ func testTaskInstanceFilters(t *testing.T, s store.Store) {
 	n, err := s.CountTaskInstances(ctx, f)
 	must(t, err)
 	equal(t, "limited count", n, 6)
+
+	// Offset pages through the same order as an unlimited list.
+	all, err := s.ListTaskInstances(ctx, store.TIFilter{DagID: "etl"})
+	must(t, err)
+	page, err := s.ListTaskInstances(ctx, store.TIFilter{DagID: "etl", Limit: 2, Offset: 3})
+	must(t, err)
+	equal(t, "page length", len(page), 2)
+	equal(t, "page start", page[0].TIKey, all[3].TIKey)
+	equal(t, "page end", page[1].TIKey, all[4].TIKey)
 }
 
 // matches is the reference meaning of a TIFilter.
