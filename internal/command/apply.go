@@ -36,6 +36,15 @@ Options:
   -lock-timeout=DUR    Wait up to DUR for the state lock (default 0s).
   -no-color            No colour in the output.
 
+  Deploying (when the configuration has a deploy block):
+  -deploy=false        Only provision; do not deploy afterwards.
+  -parallel=N, -batch=N, -trust-on-first-use, -force-unlock, -binary=PATH
+                       As for "airctl deploy".
+
+  After a successful apply, the deploy block is evaluated against the new
+  state and the hosts are deployed as "airctl deploy" does, with progress
+  per host and step (-json: one event per line).
+
   Ctrl-C once stops gracefully: nothing new starts, running operations
   finish and are saved in the state, the lock is released. Twice cancels
   the running operations too.
@@ -68,6 +77,9 @@ type applyRun struct {
 	pf          planFlags
 	autoApprove bool
 	planFile    string
+	// deploy: after provisioning, roll out to the deploy block's hosts.
+	deploy bool
+	df     deployFlags
 }
 
 func apply(m *meta, args []string, destroy bool) int {
@@ -75,6 +87,10 @@ func apply(m *meta, args []string, destroy bool) int {
 	var r applyRun
 	r.pf.register(m, fs, !destroy)
 	fs.BoolVar(&r.autoApprove, "auto-approve", false, "apply without asking")
+	if !destroy {
+		fs.BoolVar(&r.deploy, "deploy", true, "deploy to the deploy block's hosts after provisioning")
+		r.df.register(fs)
+	}
 	if code, ok := m.parse(fs, args); !ok {
 		return code
 	}
@@ -95,10 +111,17 @@ func apply(m *meta, args []string, destroy bool) int {
 	}
 	defer o.close()
 	p, code, ok := o.planForApply(s, &r)
-	if !ok {
+	if ok {
+		code = o.apply(s, p)
+	} else if code != exitOK {
 		return code
 	}
-	return o.apply(s, p)
+	// "No changes" (ok false, exit 0) still deploys: the revision may
+	// have changed even though the infrastructure did not.
+	if code != exitOK || !r.deploy || r.pf.destroy {
+		return code
+	}
+	return o.deployAfterApply(s, r.df)
 }
 
 // checkApplyArgs validates the combination of arguments before anything

@@ -99,6 +99,13 @@ func commands() map[string]command {
 		"force-unlock": {"Release a stuck state lock", forceUnlockUsage, runForceUnlock},
 		"graph":        {"Print the dependency graph in DOT format", graphUsage, runGraph},
 		"version":      {"Show the airctl version", versionUsage, runVersion},
+		"render":       {"Write the units and config a deploy would install, for review", renderUsage, runRender},
+		"deploy":       {"Roll the current revision out to the deploy block's hosts", deployUsage, runDeploy},
+		"rollback":     {"Switch the hosts back to an earlier release", rollbackUsage, runRollback},
+		"releases":     {"List the releases on each host", releasesUsage, runReleases},
+		"status":       {"Show release, units and health per host", statusUsage, runStatus},
+		"logs":         {"Show or follow a service's journal on the hosts", logsUsage, runLogs},
+		"ssh":          {"Run a command or a shell on a host", sshUsage, runSSH},
 	}
 }
 
