@@ -40,7 +40,6 @@ func orTrue(b *bool) bool { return b == nil || *b }
 // aird cannot stop its process from here, and clearing it would let a
 // second try run beside it.
 func (s *Server) clearTaskInstances(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	d, err := s.requireDefinition(r.PathValue("dag_id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -51,26 +50,36 @@ func (s *Server) clearTaskInstances(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if body.OnlyRunning {
-		s.fail(w, r, badRequest("only_running is not supported: aird does not clear running task instances; clear them once they finish."))
+	tis, runs, err := s.clearSelected(r, d, body, "api.post_clear_task_instances")
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"task_instances": tiRefs(tis, runs)})
+}
+
+// clearSelected clears what a ClearTaskInstances body selects (unless it
+// is a dry run) and returns the task instances concerned with their runs.
+// The API and the UI's clear form share it.
+func (s *Server) clearSelected(r *http.Request, d *dag.DAG, body clearBody, event string) ([]store.TaskInstance, map[store.TIKey]store.DagRun, error) {
+	ctx := r.Context()
+	var err error
+	if body.OnlyRunning {
+		return nil, nil, badRequest("only_running is not supported: aird does not clear running task instances; clear them once they finish.")
+	}
 	if body.DagRunID != nil && (body.StartDate != nil || body.EndDate != nil) {
-		s.fail(w, r, badRequest("Send either dag_run_id or start_date/end_date, not both."))
-		return
+		return nil, nil, badRequest("Send either dag_run_id or start_date/end_date, not both.")
 	}
 	sel := runSelection{dagID: d.ID, runID: body.DagRunID, past: body.IncludePast, future: body.IncludeFuture}
 	if sel.from, err = optionalTime("start_date", body.StartDate); err == nil {
 		sel.to, err = optionalTime("end_date", body.EndDate)
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	tasks, err := selectTasks(d, body.TaskIDs, body.IncludeUpstream, body.IncludeDownstream)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	var states []store.TIState
 	if orTrue(body.OnlyFailed) {
@@ -78,24 +87,21 @@ func (s *Server) clearTaskInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	tis, runs, err := s.selectTIs(ctx, sel, tasks, states)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	tis = slices.DeleteFunc(tis, func(ti store.TaskInstance) bool { return ti.State == store.TIRunning })
 	if !orTrue(body.DryRun) {
 		if tis, err = s.clearTIs(ctx, d, tis); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, nil, err
 		}
 		if orTrue(body.ResetDagRuns) {
 			if err := s.requeueRuns(ctx, tis, func(store.RunState) bool { return true }); err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, nil, err
 			}
 		}
-		s.audit(r, store.Event{Event: "api.post_clear_task_instances", DagID: d.ID, RunID: derefOr(body.DagRunID, ""), Extra: fmt.Sprintf("cleared %d task instance(s)", len(tis))})
+		s.audit(r, store.Event{Event: event, DagID: d.ID, RunID: derefOr(body.DagRunID, ""), Extra: fmt.Sprintf("cleared %d task instance(s)", len(tis))})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"task_instances": tiRefs(tis, runs)})
+	return tis, runs, nil
 }
 
 // clearTIs resets each task instance unless it started running meanwhile,

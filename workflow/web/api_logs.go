@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -60,17 +61,7 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFound("Task try not found", "Task instance %s has started %d tries; try %d does not exist.", ti.TaskID, ti.TryNumber, try))
 		return
 	}
-	rel := logs.RelPath(ti.TIKey, run.LogicalDate, try)
-	if !filepath.IsLocal(rel) {
-		// IDs are validated at load, so this is defence in depth against a
-		// path escaping the log folder.
-		s.fail(w, r, badRequest("The task's log path %q is not inside the log folder.", rel))
-		return
-	}
-	content, next, err := readLog(filepath.Join(s.logDir, rel), offset, full)
-	if errors.Is(err, fs.ErrNotExist) {
-		content, next, err = fmt.Sprintf("*** Log file does not exist: %s\n*** (the try has not started yet, or its local log was removed after upload)\n", rel), offset, nil
-	}
+	content, next, err := s.tryLogCtx(ctx, run, ti, try, offset, full)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -85,6 +76,27 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"content": content, "continuation_token": token})
 }
 
+// tryLogCtx reads one try's log from offset (see readLog), or its shipped
+// copy (RemoteLogs) when the local file is gone (delete_local_logs removes
+// it once uploaded); a log found nowhere reads as a note saying so. The
+// API and the task page share it.
+func (s *Server) tryLogCtx(ctx context.Context, run store.DagRun, ti store.TaskInstance, try int, offset int64, full bool) (string, int64, error) {
+	rel := logs.RelPath(ti.TIKey, run.LogicalDate, try)
+	if !filepath.IsLocal(rel) {
+		// IDs are validated at load, so this is defence in depth against a
+		// path escaping the log folder.
+		return "", 0, badRequest("The task's log path %q is not inside the log folder.", rel)
+	}
+	content, next, err := readLog(filepath.Join(s.logDir, rel), offset, full)
+	if errors.Is(err, fs.ErrNotExist) {
+		content, next, err = s.remoteLog(ctx, rel, offset, full)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("*** Log file does not exist: %s\n*** (the try has not started yet, or its local log was removed after upload)\n", rel), offset, nil
+	}
+	return content, next, err
+}
+
 // readLog reads from offset: everything with full, else up to logChunk
 // bytes cut back to a whole UTF-8 character. It returns the offset to
 // continue from.
@@ -97,6 +109,11 @@ func readLog(path string, offset int64, full bool) (string, int64, error) {
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return "", 0, fmt.Errorf("read task log: %w", err)
 	}
+	return readFrom(f, offset, full)
+}
+
+// readFrom reads src, which is at offset, as readLog does.
+func readFrom(f io.Reader, offset int64, full bool) (string, int64, error) {
 	var src io.Reader = f
 	if !full {
 		src = io.LimitReader(f, logChunk)

@@ -157,22 +157,30 @@ func (s *Server) postDagRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	run, tis, err := s.newManualRun(d, body)
+	created, err := s.triggerRun(r, d, body, "api.post_dag_run")
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, newDagRunJSON(created))
+}
+
+// triggerRun creates and records a manual run; the API and the UI's
+// trigger form both come here, so they validate and audit alike.
+func (s *Server) triggerRun(r *http.Request, d *dag.DAG, body triggerBody, event string) (store.DagRun, error) {
+	run, tis, err := s.newManualRun(d, body)
+	if err != nil {
+		return store.DagRun{}, err
 	}
 	created, err := s.store.CreateDagRun(r.Context(), run, tis)
 	if errors.Is(err, store.ErrAlreadyExists) {
-		s.fail(w, r, conflict("DAGRun with DAG ID: '%s' and DAGRun ID: '%s' (or logical date %s) already exists", d.ID, run.RunID, run.LogicalDate.UTC().Format(time.RFC3339Nano)))
-		return
+		return store.DagRun{}, conflict("DAGRun with DAG ID: '%s' and DAGRun ID: '%s' (or logical date %s) already exists", d.ID, run.RunID, run.LogicalDate.UTC().Format(time.RFC3339Nano))
 	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return store.DagRun{}, err
 	}
-	s.audit(r, store.Event{Event: "api.post_dag_run", DagID: d.ID, RunID: created.RunID, Extra: "logical_date=" + created.LogicalDate.Format(time.RFC3339Nano)})
-	writeJSON(w, http.StatusOK, newDagRunJSON(created))
+	s.audit(r, store.Event{Event: event, DagID: d.ID, RunID: created.RunID, Extra: "logical_date=" + created.LogicalDate.Format(time.RFC3339Nano)})
+	return created, nil
 }
 
 // newManualRun validates a trigger body and builds the run.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/store"
 )
 
@@ -30,7 +31,6 @@ type setStateBody struct {
 // instances are left alone, as in clear: their process cannot be stopped
 // from here.
 func (s *Server) updateTaskInstancesState(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	d, err := s.requireDefinition(r.PathValue("dag_id"))
 	if err != nil {
 		s.fail(w, r, err)
@@ -41,35 +41,43 @@ func (s *Server) updateTaskInstancesState(w http.ResponseWriter, r *http.Request
 		s.fail(w, r, err)
 		return
 	}
+	tis, runs, err := s.setStates(r, d, body, "api.post_set_task_instances_state")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"task_instances": tiRefs(tis, runs)})
+}
+
+// setStates marks what an UpdateTaskInstancesState body selects (unless
+// it is a dry run) and returns the task instances concerned with their
+// runs. The API and the UI's mark forms share it.
+func (s *Server) setStates(r *http.Request, d *dag.DAG, body setStateBody, event string) ([]store.TaskInstance, map[store.TIKey]store.DagRun, error) {
+	ctx := r.Context()
+	var err error
 	to := store.TIState(body.NewState)
 	if !slices.Contains([]store.TIState{store.TISuccess, store.TIFailed, store.TISkipped}, to) {
-		s.fail(w, r, badRequest("new_state %q: want success, failed or skipped.", body.NewState))
-		return
+		return nil, nil, badRequest("new_state %q: want success, failed or skipped.", body.NewState)
 	}
 	if body.TaskID == "" {
-		s.fail(w, r, badRequest("Field task_id is required."))
-		return
+		return nil, nil, badRequest("Field task_id is required.")
 	}
 	if (body.DagRunID == nil) == (body.ExecutionDate == nil) {
-		s.fail(w, r, badRequest("Send exactly one of dag_run_id and execution_date."))
-		return
+		return nil, nil, badRequest("Send exactly one of dag_run_id and execution_date.")
 	}
 	sel := runSelection{dagID: d.ID, runID: body.DagRunID, past: body.IncludePast, future: body.IncludeFuture}
 	if body.ExecutionDate != nil {
 		if sel, err = s.runAtDate(r, sel, *body.ExecutionDate); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, nil, err
 		}
 	}
 	tasks, err := selectTasks(d, []string{body.TaskID}, body.IncludeUpstream, body.IncludeDownstream)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	tis, runs, err := s.selectTIs(ctx, sel, tasks, nil)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, nil, err
 	}
 	tis = slices.DeleteFunc(tis, func(ti store.TaskInstance) bool { return ti.State == store.TIRunning || ti.State == to })
 	if !orTrue(body.DryRun) {
@@ -87,21 +95,19 @@ func (s *Server) updateTaskInstancesState(w http.ResponseWriter, r *http.Request
 				continue
 			}
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return nil, nil, err
 			}
 			changed = append(changed, updated)
 		}
 		tis = changed
 		finished := func(st store.RunState) bool { return st == store.RunSuccess || st == store.RunFailed }
 		if err := s.requeueRuns(ctx, tis, finished); err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, nil, err
 		}
-		s.audit(r, store.Event{Event: "api.post_set_task_instances_state", DagID: d.ID, RunID: derefOr(body.DagRunID, ""), TaskID: body.TaskID,
+		s.audit(r, store.Event{Event: event, DagID: d.ID, RunID: derefOr(body.DagRunID, ""), TaskID: body.TaskID,
 			Extra: fmt.Sprintf("new_state=%s, %d task instance(s)", to, len(tis))})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"task_instances": tiRefs(tis, runs)})
+	return tis, runs, nil
 }
 
 // runAtDate turns an execution_date into the run with that logical date.

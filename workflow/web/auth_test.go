@@ -21,7 +21,7 @@ func samplePath(p string) string {
 }
 
 // publicPaths are the only routes that may answer without signing in.
-var publicPaths = map[string]bool{"/health": true, "/api/v1/health": true, "/login": true, "/logout": true}
+var publicPaths = map[string]bool{"/health": true, "/api/v1/health": true, "/login": true, "/logout": true, "/static/": true}
 
 // TestRouteTableRequiresAuth enumerates every registered route: only the
 // public ones are PermPublic, and no other answers 2xx without

@@ -33,8 +33,23 @@
 // a restart signs browsers out.
 //
 // Unauthenticated API requests get 401 with a Basic challenge, browser
-// requests a redirect to /login. Only /health, /api/v1/health, /login and
-// /logout are public.
+// requests a redirect to /login. Only /health, /api/v1/health, /login,
+// /logout and the embedded assets under /static/ are public.
+//
+// # UI
+//
+// Server-rendered pages (ui_*.go, templates/*.html, static/*, all
+// embedded; no build step): the DAG list with search, tags, pause toggle
+// and an import-errors banner; per DAG a grid of runs × tasks and a graph;
+// run and task instance pages with the log (followed live while the task
+// runs, through the log API's continuation token); trigger with conf,
+// clear (with downstream) and mark success/failed; variables, pools and
+// users. Every page reads without JavaScript; static/aird.js only
+// refreshes the grid, follows logs and asks before destructive actions.
+// Nothing is inline, so the CSP needs no 'unsafe-inline'. Pages are in the
+// route table like the API, with the permission of their API twin, and
+// their actions share the API's code (triggerRun, clearSelected,
+// setStates). Times are shown in Options.UITimezone.
 //
 // # CSRF
 //

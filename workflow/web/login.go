@@ -5,52 +5,22 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/airctl/airctl/workflow/store"
 )
 
-// The login and home pages are deliberately bare: the UI replaces them
-// with its own templates. They have no inline script or style, which the
-// Content-Security-Policy would block.
-const loginHTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · aird</title></head>
-<body><main>
-<h1>Sign in to aird</h1>
-{{with .Error}}<p role="alert">{{.}}</p>{{end}}
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="csrf_token" value="{{.CSRF}}">
-<input type="hidden" name="next" value="{{.Next}}">
-<p><label>Username <input name="username" autocomplete="username" required autofocus value="{{.Username}}"></label></p>
-<p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button type="submit">Sign in</button></p>
-</form>
-</main></body></html>
-`
-
-const homeHTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>aird</title></head>
-<body><main>
-<h1>aird</h1>
-<p>Signed in as {{.User}} ({{.Role}}).</p>
-<ul>
-<li><a href="{{.Base}}/api/v1/dags">DAGs (REST API)</a></li>
-<li><a href="{{.Base}}/api/v1/importErrors">Import errors (REST API)</a></li>
-<li><a href="{{.Base}}/health">Health</a></li>
-</ul>
-<form method="post" action="{{.Base}}/logout"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button type="submit">Sign out</button></form>
-</main></body></html>
-`
-
+// parseTemplates parses the UI pages; the login page is one of them,
+// defined as "login" so that it renders without the signed-in layout.
 func (s *Server) parseTemplates() error {
-	var err error
-	if s.loginPage, err = template.New("login").Parse(loginHTML); err != nil {
-		return fmt.Errorf("web: login page: %w", err)
+	pages, err := s.uiTemplates()
+	if err != nil {
+		return fmt.Errorf("web: templates: %w", err)
 	}
-	if s.homePage, err = template.New("home").Parse(homeHTML); err != nil {
-		return fmt.Errorf("web: home page: %w", err)
+	s.pages = pages
+	if s.loginPage = pages["login"].Lookup("login"); s.loginPage == nil {
+		return errors.New("web: templates: no login page")
 	}
 	return nil
 }
@@ -72,6 +42,12 @@ func (s *Server) getLogin(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, v loginView) {
 	v.CSRF = rand.Text()
+	// Reuse the browser's token if it has one: a second load of the login
+	// page (another tab, or a browser following the redirect for
+	// /favicon.ico) must not invalidate the form already shown.
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == len(v.CSRF) {
+		v.CSRF = c.Value
+	}
 	v.Action = s.path("/login")
 	http.SetCookie(w, s.cookie(r, csrfCookie, v.CSRF, 3600))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -148,18 +124,4 @@ func (s *Server) nextURL(next string) string {
 		return home
 	}
 	return next
-}
-
-type homeView struct {
-	User, Role, Base, CSRF string
-}
-
-// getHome is a placeholder landing page until the UI's DAG list replaces it.
-func (s *Server) getHome(w http.ResponseWriter, r *http.Request) {
-	p := principalFrom(r)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	err := s.homePage.Execute(w, homeView{User: p.user.Username, Role: string(p.user.Role), Base: s.base, CSRF: CSRFToken(r)})
-	if err != nil {
-		s.log.Error("render home page", "err", err)
-	}
 }

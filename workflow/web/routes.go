@@ -30,7 +30,31 @@ func (s *Server) routeTable() []route {
 		h("POST", "/login", PermPublic, s.postLogin),
 		h("GET", "/logout", PermPublic, s.logout),
 		h("POST", "/logout", PermPublic, s.logout),
-		h("GET", "/{$}", PermWebsite, s.getHome),
+		// Embedded CSS and JS: the login page needs them before sign-in,
+		// and they hold nothing secret.
+		h("GET", "/static/", PermPublic, s.serveStatic),
+
+		// UI pages (ui_*.go). Reading needs what the matching API route
+		// needs; every form post needs the edit permission of its API twin.
+		h("GET", "/{$}", PermDAGRead, s.uiDAGs),
+		h("GET", "/dags", PermDAGRead, s.uiDAGs),
+		h("POST", "/dags/{dag_id}/paused", PermDAGEdit, s.uiSetPaused),
+		h("GET", "/import-errors", PermDAGRead, s.uiImportErrors),
+		h("GET", "/dags/{dag_id}/grid", PermDAGRead, s.uiGrid),
+		h("GET", "/dags/{dag_id}/graph", PermDAGRead, s.uiGraph),
+		h("POST", "/dags/{dag_id}/trigger", PermDAGEdit, s.uiTrigger),
+		h("GET", "/dags/{dag_id}/runs/{dag_run_id}", PermDAGRead, s.uiRun),
+		h("POST", "/dags/{dag_id}/runs/{dag_run_id}/clear", PermDAGEdit, s.uiClearRun),
+		h("GET", "/dags/{dag_id}/runs/{dag_run_id}/tasks/{task_id}", PermDAGRead, s.uiTask),
+		h("POST", "/dags/{dag_id}/runs/{dag_run_id}/tasks/{task_id}/clear", PermDAGEdit, s.uiClearTask),
+		h("POST", "/dags/{dag_id}/runs/{dag_run_id}/tasks/{task_id}/mark", PermDAGEdit, s.uiMarkTask),
+		h("GET", "/variables", PermVariableRead, s.uiVariables),
+		h("POST", "/variables", PermVariableEdit, s.uiSetVariable),
+		h("POST", "/variables/{variable_key}/delete", PermVariableEdit, s.uiDeleteVariable),
+		h("GET", "/pools", PermPoolRead, s.uiPools),
+		h("POST", "/pools", PermPoolEdit, s.uiSetPool),
+		h("POST", "/pools/{pool_name}/delete", PermPoolEdit, s.uiDeletePool),
+		h("GET", "/users", PermUserRead, s.uiUsers),
 
 		h("GET", "/api/v1/version", PermDAGRead, s.getVersion),
 		h("GET", "/api/v1/dags", PermDAGRead, s.listDAGs),

@@ -25,6 +25,9 @@ type Options struct {
 	DAGs func() *dag.Bag
 	// LogDir is logging.base_log_folder, where task logs are read.
 	LogDir string
+	// RemoteLogs reads a log whose local file is gone (shipped to GCS and
+	// deleted); nil: none.
+	RemoteLogs RemoteLogs
 	// UITimezone is the timezone pages show times in (the API always
 	// answers in UTC, as Airflow does). Nil means UTC.
 	UITimezone *time.Location
@@ -55,6 +58,7 @@ type Server struct {
 	store     store.Store
 	dags      func() *dag.Bag
 	logDir    string
+	remote    RemoteLogs
 	uiTZ      *time.Location // for the UI pages; the API answers in UTC
 	base      string         // URL path prefix from BaseURL: "" or "/prefix"
 	secure    bool           // always set Secure on cookies
@@ -71,8 +75,8 @@ type Server struct {
 	creds     *credCache
 	crossOrig *http.CrossOriginProtection
 	loginPage *template.Template
-	homePage  *template.Template
-	dummyHash func() []byte // compared against for unknown users, so timing does not tell
+	pages     map[string]*template.Template // UI pages by name (ui.go)
+	dummyHash func() []byte                 // compared against for unknown users, so timing does not tell
 }
 
 // New builds the webserver. It fails only on invalid options.
@@ -88,6 +92,7 @@ func newServer(o Options) (*Server, error) {
 		store:     o.Store,
 		dags:      o.DAGs,
 		logDir:    o.LogDir,
+		remote:    o.RemoteLogs,
 		uiTZ:      o.UITimezone,
 		secure:    o.SecureCookies,
 		limiter:   o.RateLimiter,
