@@ -11,6 +11,7 @@ import (
 
 	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/logs"
+	"github.com/airctl/airctl/workflow/metrics"
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/store"
 )
@@ -30,7 +31,12 @@ type Runner struct {
 	SoftTimeLimit time.Duration
 	HardTimeLimit time.Duration
 	Log           *slog.Logger
-	now           func() time.Time
+	// Metrics receives ti.start and ti.finish (default: discarded).
+	Metrics metrics.Sink
+	// Shipper uploads each try's log once it has ended; nil keeps logs
+	// local only.
+	Shipper logs.Shipper
+	now     func() time.Time
 }
 
 func (r *Runner) clock() time.Time {
@@ -54,6 +60,8 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 	if err != nil {
 		return ti, false, err
 	}
+	sink := metrics.OrNoop(r.Metrics)
+	sink.TaskStarted(ti.DagID, ti.TaskID)
 	run, err := r.Store.GetDagRun(ctx, m.DagID, m.RunID)
 	if err != nil {
 		return ti, false, err
@@ -66,7 +74,11 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 	out := r.execute(ctx, ti, run, f)
 	try := ti.TryNumber
 	ti, err = r.finish(context.WithoutCancel(ctx), m.TIKey, try, out)
+	if err == nil && ti.State != store.TIScheduled { // scheduled: handed back, not finished
+		sink.TaskFinished(ti.DagID, ti.TaskID, string(ti.State))
+	}
 	fmt.Fprintf(f, "[%s] aird: task ended: %s → %s\n", r.clock().UTC().Format(time.RFC3339), describe(out), ti.State)
+	r.ship(ctx, f, logs.RelPath(m.TIKey, run.LogicalDate, try))
 	return ti, true, err
 }
 
@@ -167,5 +179,22 @@ func describe(o Outcome) string {
 		return "error: " + o.Err.Error()
 	default:
 		return fmt.Sprintf("exit status %d", o.ExitCode)
+	}
+}
+
+// ship uploads the finished log (the end line above is its last line).
+// The outcome is already stored, so a failed upload delays only the
+// upload (the shipper keeps it owed), never the task. A shutdown past its
+// grace cuts the upload short rather than wait on GCS: the shipper's
+// spool finishes it at the next start.
+func (r *Runner) ship(ctx context.Context, f *os.File, rel string) {
+	if r.Shipper == nil {
+		return
+	}
+	if err := f.Close(); err != nil { // the deferred Close then just fails quietly
+		r.Log.Warn("close task log", "path", f.Name(), "err", err)
+	}
+	if err := r.Shipper.Ship(ctx, f.Name(), rel); err != nil {
+		r.Log.Warn("task log not uploaded yet; kept locally and retried later", "path", f.Name(), "err", err)
 	}
 }
