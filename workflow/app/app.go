@@ -12,6 +12,7 @@ import (
 
 	"github.com/airctl/airctl/workflow/config"
 	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/metrics"
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/scheduler"
 	"github.com/airctl/airctl/workflow/store"
@@ -25,6 +26,26 @@ type App struct {
 	Config *config.Config
 	Store  store.Store
 	Log    *slog.Logger
+	// metrics is the running role's metrics (nil: discarded); set by
+	// startMetrics at the start of a role.
+	metrics *RoleMetrics
+}
+
+// startMetrics starts this role's metrics and returns the stop function.
+func (a *App) startMetrics(ctx context.Context) (func(), error) {
+	m, err := a.StartRoleMetrics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = m
+	return m.Stop, nil
+}
+
+func (a *App) sink() metrics.Sink {
+	if a.metrics == nil {
+		return nil
+	}
+	return a.metrics.Sink
 }
 
 // Open loads nothing but the store; callers migrate or run roles.
@@ -110,6 +131,7 @@ func (a *App) schedulerConfig() scheduler.Config {
 		PollInterval:      config.Duration(c.Scheduler.PollInterval),
 		HeartbeatInterval: config.Duration(c.Scheduler.HeartbeatInterval),
 		OrphanTimeout:     config.Duration(c.Scheduler.OrphanTimeout),
+		Metrics:           a.sink(),
 	}
 }
 

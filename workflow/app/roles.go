@@ -38,6 +38,11 @@ func (a *App) Scheduler(ctx context.Context) error {
 		return err
 	}
 	defer client.Close()
+	stop, err := a.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	cfg := a.schedulerConfig()
 	cfg.Distributed = true
 	s := scheduler.New(cfg, a.Store, q, a.Log)
@@ -68,6 +73,11 @@ func (a *App) Worker(ctx context.Context) error {
 		return err
 	}
 	defer client.Close()
+	stop, err := a.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	dags := &liveDAGs{dir: a.Config.Core.DagsFolder}
 	if err := dags.reload(ctx); err != nil {
 		return err
@@ -100,6 +110,7 @@ func (a *App) workerPool(q queue.Queue, dags worker.DAGLookup) *worker.Pool {
 			Store: a.Store, DAGs: dags, LogDir: c.Logging.BaseLogFolder, Hostname: host,
 			KillGrace: config.Duration(c.Worker.KillGrace), Log: a.Log,
 			SoftTimeLimit: config.Duration(c.Worker.SoftTimeLimit), HardTimeLimit: config.Duration(c.Worker.HardTimeLimit),
+			Shipper: a.workerShipper(), Metrics: a.sink(),
 		},
 		Queues:        c.Worker.Queues,
 		Concurrency:   c.Worker.Concurrency,

@@ -16,6 +16,11 @@ import (
 // until ctx ends, then drains: no new tasks, running ones get the shutdown
 // grace to finish, the rest are handed back for the next start.
 func (a *App) Standalone(ctx context.Context) error {
+	stop, err := a.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	q := queue.NewLocal()
 	s := scheduler.New(a.schedulerConfig(), a.Store, q, a.Log)
 	folder := scheduler.NewDAGFolder(a.Config.Core.DagsFolder, *a.Config.Core.DagsArePausedAtCreation)

@@ -19,9 +19,14 @@ import (
 	"github.com/airctl/airctl/workflow/web"
 )
 
-// Webserver serves the REST API (and later the UI) on webserver.port until
-// ctx ends, then shuts down gracefully.
+// Webserver serves the UI and the REST API on webserver.port until ctx
+// ends, then shuts down gracefully.
 func (a *App) Webserver(ctx context.Context) error {
+	stop, err := a.startMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	ws, err := a.listenWeb(ctx)
 	if err != nil {
 		return err
@@ -55,7 +60,7 @@ func (a *App) listenWeb(ctx context.Context) (*webServer, error) {
 	}
 	ws := &webServer{log: a.Log, dags: dags, every: config.Duration(c.Scheduler.ParseInterval)}
 	opts := web.Options{
-		Store: a.Store, DAGs: dags.bag.Load, LogDir: c.Logging.BaseLogFolder, UITimezone: tz,
+		Store: a.Store, DAGs: dags.bag.Load, LogDir: c.Logging.BaseLogFolder, RemoteLogs: a.webLogs(ctx, ws), UITimezone: tz,
 		BaseURL: c.Webserver.BaseURL, Logger: a.Log, Version: version.Version,
 		// A scheduler silent for the orphan timeout is dead to other
 		// schedulers too (Airflow's health threshold is also 30 s).
@@ -78,6 +83,8 @@ func (a *App) listenWeb(ctx context.Context) (*webServer, error) {
 		ws.close()
 		return nil, err
 	}
+	// /metrics is not added here: the load balancer sends every path of
+	// this port to the internet. It is served on metrics.listen instead.
 	ws.srv = &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

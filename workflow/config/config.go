@@ -22,6 +22,7 @@ type Config struct {
 	Webserver Webserver `hcl:"webserver,block"`
 	Redis     Redis     `hcl:"redis,block"`
 	Flower    Flower    `hcl:"flower,block"`
+	Metrics   Metrics   `hcl:"metrics,block"`
 }
 
 // Core holds settings every role shares.
@@ -52,6 +53,15 @@ type Redis struct {
 	// Lease is how long a worker may go silent before its task is given
 	// to another worker.
 	Lease string `hcl:"lease,optional"`
+}
+
+// Metrics configures the Prometheus listener of roles that serve no HTTP
+// of their own (scheduler, worker) and optional StatsD output.
+type Metrics struct {
+	Listen       string `hcl:"listen,optional"` // e.g. "127.0.0.1:9100"; empty: no listener
+	StatsdHost   string `hcl:"statsd_host,optional"`
+	StatsdPort   int    `hcl:"statsd_port,optional"`
+	StatsdPrefix string `hcl:"statsd_prefix,optional"`
 }
 
 // Flower configures the monitor role.
@@ -151,6 +161,7 @@ type file struct {
 	Webserver *Webserver `hcl:"webserver,block"`
 	Redis     *Redis     `hcl:"redis,block"`
 	Flower    *Flower    `hcl:"flower,block"`
+	Metrics   *Metrics   `hcl:"metrics,block"`
 }
 
 func decodeFile(path string, c *Config) error {
@@ -171,6 +182,7 @@ func decodeFile(path string, c *Config) error {
 	copyIf(&c.Webserver, raw.Webserver)
 	copyIf(&c.Redis, raw.Redis)
 	copyIf(&c.Flower, raw.Flower)
+	copyIf(&c.Metrics, raw.Metrics)
 	return nil
 }
 
@@ -205,6 +217,9 @@ func (c *Config) fill(home string) error {
 	}
 	if c.Flower.Port == 0 {
 		c.Flower.Port = 5555
+	}
+	if c.Metrics.StatsdPort < 0 || c.Metrics.StatsdPort > 65535 {
+		return fmt.Errorf("config metrics.statsd_port = %d: want a port number", c.Metrics.StatsdPort)
 	}
 	if c.Core.Parallelism <= 0 {
 		c.Core.Parallelism = 32

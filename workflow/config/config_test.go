@@ -26,12 +26,16 @@ worker {
 	t.Setenv("AIRD_WORKER_CONCURRENCY", "3")
 	t.Setenv("AIRD_CORE_DAGS_ARE_PAUSED_AT_CREATION", "false")
 	t.Setenv("AIRD_WEBSERVER_BASE_URL", "https://airflow.example.com")
+	t.Setenv("AIRD_LOGGING_DELETE_LOCAL_LOGS", "true")
 	c, err := Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Core.Parallelism != 8 || c.Worker.Concurrency != 3 || *c.Core.DagsArePausedAtCreation {
 		t.Errorf("file/env not applied: %+v %+v", c.Core, c.Worker)
+	}
+	if !c.Logging.DeleteLocalLogs {
+		t.Error("AIRD_LOGGING_DELETE_LOCAL_LOGS=true not applied")
 	}
 	if strings.Join(c.Worker.Queues, ",") != "default,gpu" || c.Webserver.BaseURL != "https://airflow.example.com" {
 		t.Errorf("queues/base_url = %v %q", c.Worker.Queues, c.Webserver.BaseURL)

@@ -44,6 +44,12 @@ func setField(f reflect.Value, raw string) error {
 			return fmt.Errorf("want a whole number: %w", err)
 		}
 		f.SetInt(int64(n))
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("want true or false: %w", err)
+		}
+		f.SetBool(b)
 	case reflect.Pointer: // *bool
 		b, err := strconv.ParseBool(raw)
 		if err != nil {

@@ -137,6 +137,9 @@ func (s *Scheduler) transition(ctx context.Context, k store.TIKey, from, to stor
 	if errors.Is(err, store.ErrStateConflict) {
 		return nil
 	}
+	if err == nil && to.Finished() {
+		s.cfg.Metrics.TaskFinished(k.DagID, k.TaskID, string(to))
+	}
 	return err
 }
 
@@ -154,6 +157,7 @@ func (s *Scheduler) finishRun(ctx context.Context, d *dag.DAG, r store.DagRun, s
 	}
 	if err == nil {
 		s.log.Info("run finished", "dag", r.DagID, "run", r.RunID, "state", outcome)
+		s.cfg.Metrics.DagRunFinished(r.DagID, string(outcome), now.Sub(r.StartDate))
 		// A finished run frees a max_active_runs slot.
 		s.Notify()
 	}

@@ -28,10 +28,12 @@ func NewDAGFolder(dir string, pausedAtCreation bool) *DAGFolder {
 // records DAGs and import errors in the store and makes the DAGs current
 // for s.
 func (f *DAGFolder) Load(ctx context.Context, s *Scheduler) (*dag.Bag, error) {
+	start := time.Now()
 	b, changed, err := f.loader.Load(ctx, f.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("load DAG folder: %w", err)
 	}
+	s.cfg.Metrics.DagParseTime(time.Since(start))
 	if !changed && s.bag.Load() != nil {
 		return s.bag.Load(), nil
 	}

@@ -42,9 +42,14 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.store.HeartbeatJob(ctx, s.jobID, s.now()); err != nil && ctx.Err() == nil {
-				s.log.Warn("scheduler heartbeat", "err", err)
+			if err := s.store.HeartbeatJob(ctx, s.jobID, s.now()); err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("scheduler heartbeat", "err", err)
+				}
+				continue
 			}
+			s.cfg.Metrics.SchedulerHeartbeat()
+			s.reportSlots(ctx)
 		}
 	}
 }

@@ -22,6 +22,8 @@ type slots struct {
 // queueReady queues scheduled task instances of the active runs, highest
 // priority first, within parallelism, max_active_tasks and pool slots.
 func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error {
+	executable := 0
+	defer func() { s.cfg.Metrics.TasksExecutable(executable) }()
 	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
 	if err != nil {
 		return err
@@ -48,6 +50,7 @@ func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error
 		if err := s.enqueue(ctx, ti); err != nil {
 			return err
 		}
+		executable++
 	}
 	return nil
 }

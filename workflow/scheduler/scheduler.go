@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/metrics"
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/store"
 )
@@ -34,6 +35,8 @@ type Config struct {
 	// processes, whose leases (not this scheduler's liveness) decide when
 	// a task is taken over; orphan recovery then leaves them alone.
 	Distributed bool
+	// Metrics receives scheduler metrics (default: discarded).
+	Metrics metrics.Sink
 }
 
 func (c Config) withDefaults() Config {
@@ -52,6 +55,7 @@ func (c Config) withDefaults() Config {
 	if c.Hostname == "" {
 		c.Hostname, _ = os.Hostname()
 	}
+	c.Metrics = metrics.OrNoop(c.Metrics)
 	return c
 }
 
