@@ -15,6 +15,7 @@ import (
 
 	"github.com/airctl/airctl/internal/command"
 	"github.com/airctl/airctl/provision"
+	"github.com/airctl/airctl/provision/google"
 	"github.com/airctl/airctl/provision/provider/builtin"
 )
 
@@ -41,10 +42,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	})
 }
 
-// builtinProviders are the providers every airctl has; the google
-// provider joins them when it lands.
+// builtinProviders are the providers every airctl has: google, plus the
+// terraform and random utility providers.
 func builtinProviders() map[string]provision.Factory {
-	out := map[string]provision.Factory{}
+	out := map[string]provision.Factory{"google": google.New}
 	for name, f := range builtin.Providers() {
 		out[name] = provision.Factory(f)
 	}

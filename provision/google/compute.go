@@ -1,0 +1,247 @@
+package google
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	compute "cloud.google.com/go/compute/apiv1"
+	"github.com/googleapis/gax-go/v2/apierror"
+	"github.com/zclconf/go-cty/cty"
+	"google.golang.org/api/googleapi"
+)
+
+// Shared Compute Engine plumbing: every mutating call returns an
+// operation to wait for, references must be URLs (GCP rejects bare names),
+// and updates carry the current fingerprint.
+
+// waitOp polls a compute operation until it is DONE, retrying transient
+// polling errors. It does not use op.Wait, which gives up on the first
+// failed poll and sleeps at least a second between polls; and it also
+// reports an operation that failed with only error.errors set, which
+// op.Wait treats as success.
+func (g *gcp) waitOp(ctx context.Context, op *compute.Operation, what string) error {
+	if op == nil {
+		return nil
+	}
+	p := g.retry
+	if p.initial == 0 {
+		p = defaultRetry
+	}
+	backoff := p.initial
+	give := time.Now().Add(p.deadline + 30*time.Minute) // the operation's own time is not a retry budget
+	for !op.Done() {
+		if err := op.Poll(ctx); err != nil {
+			if op.Done() {
+				return fmt.Errorf("%s: operation %s failed: %w", what, op.Name(), err)
+			}
+			if !isTransient(err) || time.Now().After(give) {
+				return fmt.Errorf("%s: polling operation %s: %w", what, op.Name(), err)
+			}
+		}
+		if op.Done() {
+			break
+		}
+		if err := sleepCtx(ctx, backoff); err != nil {
+			return fmt.Errorf("%s: waiting for operation %s: %w", what, op.Name(), err)
+		}
+		backoff = min(2*backoff, p.max)
+	}
+	return opError(op, what)
+}
+
+// opError turns a DONE operation's error fields into an API error, so
+// that callers can test its HTTP code like any other.
+func opError(op *compute.Operation, what string) error {
+	pb := op.Proto()
+	code := int(pb.GetHttpErrorStatusCode())
+	if len(pb.GetError().GetErrors()) == 0 && (code == 0 || (code >= 200 && code < 300)) {
+		return nil
+	}
+	if code == 0 {
+		code = http.StatusBadRequest
+	}
+	ge := &googleapi.Error{Code: code, Message: pb.GetHttpErrorMessage()}
+	var msgs []string
+	for _, e := range pb.GetError().GetErrors() {
+		msgs = append(msgs, e.GetCode()+": "+e.GetMessage())
+		ge.Errors = append(ge.Errors, googleapi.ErrorItem{Reason: e.GetCode(), Message: e.GetMessage()})
+	}
+	if len(msgs) > 0 {
+		ge.Message = strings.TrimPrefix(ge.Message+": "+strings.Join(msgs, "; "), ": ")
+	}
+	err, _ := apierror.FromError(ge)
+	return fmt.Errorf("%s: operation %s failed: %w", what, op.Name(), err)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// call runs a mutating compute call with retries and waits for its
+// operation. A 412 (the fingerprint moved under us) is retried too: fn
+// must read the current fingerprint on every attempt.
+func (g *gcp) call(ctx context.Context, what string, fn func(context.Context) (*compute.Operation, error)) error {
+	var op *compute.Operation
+	err := g.doIf(ctx, what, func(err error) bool {
+		return isTransient(err) || httpCode(err) == http.StatusPreconditionFailed
+	}, func(ctx context.Context) (err error) {
+		op, err = fn(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return g.waitOp(ctx, op, what)
+}
+
+// insert creates a compute object and waits for it; see gcp.create for
+// how a 409 is told apart from our own retried request.
+func (g *gcp) insert(ctx context.Context, typeName, id string, fn func(context.Context) (*compute.Operation, error)) error {
+	var op *compute.Operation
+	if err := g.create(ctx, typeName, id, func(ctx context.Context) (err error) {
+		op, err = fn(ctx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := g.waitOp(ctx, op, "create "+typeName+" "+id); err != nil {
+		if isConflict(err) {
+			return alreadyExists(typeName, id, err)
+		}
+		if !op.Done() {
+			// Accepted but not seen to finish (interrupted, or polling
+			// gave up): the object may well exist.
+			return &pendingError{err}
+		}
+		return err
+	}
+	return nil
+}
+
+// pendingError is a create the API accepted without airctl seeing it
+// finish. The object is recorded (see createFailed), so that the next
+// plan refreshes it instead of creating a duplicate or forgetting it.
+type pendingError struct{ err error }
+
+func (e *pendingError) Error() string {
+	return e.err.Error() + " (the object may exist: it is recorded in the state and the next plan will refresh it)"
+}
+func (e *pendingError) Unwrap() error { return e.err }
+
+// createFailed is what a Create returns after its insert failed: the
+// planned value (unknowns nulled) when the object may exist, else
+// nothing.
+func createFailed(planned cty.Value, err error) (cty.Value, error) {
+	var pe *pendingError
+	if errors.As(err, &pe) {
+		return nullUnknownsIn(planned), err
+	}
+	return cty.NilVal, err
+}
+
+// get reads a compute object; found is false on 404.
+func get[T any](ctx context.Context, g *gcp, what string, fn func(context.Context) (T, error)) (v T, found bool, err error) {
+	err = g.do(ctx, what, func(ctx context.Context) (err error) {
+		v, err = fn(ctx)
+		return err
+	})
+	if isNotFound(err) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, true, nil
+}
+
+// remove deletes a compute object; one already gone is fine.
+func (g *gcp) remove(ctx context.Context, what string, fn func(context.Context) (*compute.Operation, error)) error {
+	var op *compute.Operation
+	err := g.do(ctx, what, func(ctx context.Context) (err error) {
+		op, err = fn(ctx)
+		return err
+	})
+	if isNotFound(err) {
+		return nil
+	}
+	if err == nil {
+		err = g.waitOp(ctx, op, what)
+	}
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil && (reason(err) == "resourceInUseByAnotherResource" || strings.Contains(err.Error(), "already being used by")) {
+		return fmt.Errorf("%s: %w; change or destroy what uses it first (for a replacement, lifecycle { create_before_destroy = true } lets the user move to the new object before the old one goes)", what, err)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Reference forms: the API wants URLs or projects/… paths; a
+// configuration may give a bare name (Terraform accepts them).
+
+func globalRef(project, collection, v string) string {
+	switch {
+	case v == "":
+		return ""
+	case strings.Contains(v, "/"):
+		if strings.HasPrefix(v, "global/") {
+			return "projects/" + project + "/" + v
+		}
+		return v
+	}
+	return "projects/" + project + "/global/" + collection + "/" + v
+}
+
+func regionalRef(project, region, collection, v string) string {
+	if v == "" || strings.Contains(v, "/") {
+		return v
+	}
+	return "projects/" + project + "/regions/" + region + "/" + collection + "/" + v
+}
+
+func zonalRef(project, zone, collection, v string) string {
+	if v == "" || strings.Contains(v, "/") {
+		return v
+	}
+	return "projects/" + project + "/zones/" + zone + "/" + collection + "/" + v
+}
+
+// parseID splits an import ID of the forms projects/P/<scope>/NAME,
+// <scope>/NAME or NAME into project, scope value (zone/region, "" for
+// global) and name. scopeParts is how many segments the scope has after
+// projects/P ("global/COLLECTION" = 2, "zones/Z/COLLECTION" = 3).
+func parseID(id, defProject, defScope string, scopeParts int) (project, scope, name string, err error) {
+	parts := strings.Split(strings.Trim(relPath(id), "/"), "/")
+	switch {
+	case len(parts) == 1:
+		return defProject, defScope, parts[0], nil
+	case parts[0] == "projects" && len(parts) == 3+scopeParts:
+		if scopeParts == 3 {
+			scope = parts[3]
+		}
+		return parts[1], scope, parts[len(parts)-1], nil
+	case scopeParts == 3 && len(parts) == 2:
+		return defProject, parts[0], parts[1], nil
+	case scopeParts == 3 && len(parts) == 3:
+		return parts[0], parts[1], parts[2], nil
+	}
+	return "", "", "", fmt.Errorf("import ID %q: want projects/PROJECT/…/NAME or NAME", id)
+}
+
+// fmtID is a numeric resource id as Terraform shows it.
+func fmtID(id uint64) string { return strconv.FormatUint(id, 10) }
