@@ -25,6 +25,9 @@ type applier struct {
 	plan  *Plan
 	st    *stateWriter
 	byRes map[string][]*Change // by resource address
+	// deposed are old objects of create_before_destroy replacements; they
+	// are deleted after the walk, once dependents point at the new ones.
+	deposed []*Change
 }
 
 // Apply carries out plan and returns the new state. It re-plans each
@@ -47,7 +50,7 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*state.State, error) {
 		a.byRes[k] = append(a.byRes[k], c)
 	}
 	err = a.walk(ctx)
-	err = errors.Join(err, a.finish(err == nil))
+	err = errors.Join(err, a.deleteDeposed(ctx), a.finish(err == nil))
 	return st, errors.Join(err, a.st.close())
 }
 
@@ -186,10 +189,10 @@ func (a *applier) applyOne(ctx context.Context, ch *Change, t *target) (cty.Valu
 		return a.applyCreateOrUpdate(ctx, ch, t, Create)
 	case CreateThenDelete:
 		v, err := a.applyCreateOrUpdate(ctx, ch, t, Create)
-		if err != nil {
-			return v, err
+		if err == nil {
+			a.depose(ch)
 		}
-		return v, a.deleteDeposed(ctx, ch)
+		return v, err
 	}
 	return cty.NilVal, fmt.Errorf("unexpected action %q", ch.Action)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/airctl/airctl/provision/config"
+	"github.com/airctl/airctl/provision/graph"
 	"github.com/airctl/airctl/provision/provider"
 	"github.com/airctl/airctl/provision/state"
 )
@@ -150,14 +151,46 @@ func (a *applier) applyDelete(ctx context.Context, ch *Change) error {
 	return a.forget(ctx, ch.Addr)
 }
 
-// deleteDeposed removes the old object of a create_before_destroy
-// replacement; state already holds the new one, so a failure names the
-// old object for the user to remove.
-func (a *applier) deleteDeposed(ctx context.Context, ch *Change) error {
-	if err := a.deleteObject(ctx, ch); err != nil {
-		return fmt.Errorf("the replacement was created, but deleting the old object (id %q) failed; delete it by hand: %w", idOf(ch.Before), err)
+// depose records the old object of a create_before_destroy replacement
+// whose new object now exists.
+func (a *applier) depose(ch *Change) {
+	a.mu.Lock()
+	a.deposed = append(a.deposed, ch)
+	a.mu.Unlock()
+}
+
+// deleteDeposed deletes the old objects of create_before_destroy
+// replacements after the walk: by then their dependents (a proxy using a
+// certificate) have been updated to the new objects, which a delete right
+// after the create would have broken ("resource in use"). Old objects that
+// depend on other old objects go first. State already holds the new
+// objects, so a failure names the old object for the user to remove.
+func (a *applier) deleteDeposed(ctx context.Context) error {
+	if len(a.deposed) == 0 {
+		return nil
 	}
-	return nil
+	g := graph.New[string]()
+	byAddr := map[string]*Change{}
+	for _, ch := range a.deposed {
+		byAddr[ch.Addr.String()] = ch
+		g.Add(ch.Addr.String())
+	}
+	for _, ch := range a.deposed {
+		for _, dep := range ch.Dependencies {
+			for addr, other := range byAddr {
+				if other.Addr.Resource().String() == dep {
+					g.Connect(addr, ch.Addr.String()) // the dependency goes after its dependent
+				}
+			}
+		}
+	}
+	return walkErr(graph.Walk(context.WithoutCancel(ctx), g, a.e.walkOptions(), func(ctx context.Context, addr string) error {
+		ch := byAddr[addr]
+		if err := a.deleteObject(ctx, ch); err != nil {
+			return fmt.Errorf("the replacement was created, but deleting the old object (id %q) failed; delete it by hand: %w", idOf(ch.Before), err)
+		}
+		return nil
+	}))
 }
 
 // deleteObject asks the provider to delete ch.Before.

@@ -591,3 +591,39 @@ output "first_rule_protocols" { value = [for r in test_thing.n[0].rule : r.proto
 		t.Fatal("plan after apply has changes")
 	}
 }
+
+// TestCreateBeforeDestroyDeletesOldObjectAfterDependents is the managed
+// certificate behind an HTTPS proxy: the old certificate may only go once
+// the proxy uses the new one.
+func TestCreateBeforeDestroyDeletesOldObjectAfterDependents(t *testing.T) {
+	cfg := `
+resource "test_thing" "cert" {
+  name = "cert-1"
+  lifecycle { create_before_destroy = true }
+}
+resource "test_thing" "proxy" {
+  name = "proxy"
+  tags = { cert = test_thing.cert.id }
+}
+`
+	f := newFixture(t, map[string]string{"main.tf": cfg})
+	f.apply(provision.PlanOptions{})
+	var oldPresentAtProxyUpdate bool
+	f.prov.SetHook(func(_ context.Context, kind testprovider.OpKind, name string) error {
+		if kind == testprovider.OpUpdate && name == "proxy" {
+			_, oldPresentAtProxyUpdate = f.prov.World().ByName("test_thing", "cert-1")
+		}
+		return nil
+	})
+	f.write(map[string]string{"main.tf": strings.Replace(cfg, "cert-1", "cert-2", 1)})
+	p := f.plan(provision.PlanOptions{})
+	mustAction(t, p, "test_thing.cert", provision.CreateThenDelete)
+	mustAction(t, p, "test_thing.proxy", provision.Update)
+	f.apply(provision.PlanOptions{})
+	if !oldPresentAtProxyUpdate {
+		t.Fatal("the old certificate was deleted before the proxy moved to the new one")
+	}
+	if _, ok := f.prov.World().ByName("test_thing", "cert-1"); ok {
+		t.Fatal("the old certificate was never deleted")
+	}
+}
