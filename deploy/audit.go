@@ -19,9 +19,11 @@ const auditFile = "audit.log"
 // AuditRecord is one line of the audit log. It carries no secrets: errors
 // are scrubbed of the deploy's secret values.
 type AuditRecord struct {
-	Time     time.Time          `json:"time"`
-	Host     string             `json:"host"`
-	Who      string             `json:"who"`
+	Time time.Time `json:"time"`
+	Host string    `json:"host"`
+	Who  string    `json:"who"`
+	// Action is ActionRollback for a Rollback, "" for a deploy.
+	Action   string             `json:"action,omitempty"`
 	Commit   string             `json:"commit,omitempty"`
 	Release  string             `json:"release"`
 	Previous string             `json:"previous,omitempty"`
@@ -29,6 +31,10 @@ type AuditRecord struct {
 	Result   Outcome            `json:"result"`
 	Error    string             `json:"error,omitempty"`
 }
+
+// ActionRollback marks the audit records of Rollback: their Release is the
+// release gone back to, Previous the one left.
+const ActionRollback = "rollback"
 
 func auditLine(r AuditRecord) string {
 	if r.Changed == nil {

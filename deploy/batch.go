@@ -8,8 +8,9 @@ import (
 
 // run deploys hosts in batches of Options.Batch (all at once when 0), at
 // most Options.Parallel at a time; a batch starts only when every host of
-// the previous one runs the new release, so a bad release stops after one
-// batch instead of reaching the fleet.
+// the previous one runs the release asked for (a new one, or for a
+// rollback the one gone back to), so a bad release stops after one batch
+// instead of reaching the fleet.
 func (d *deployer) run(ctx context.Context, hosts []Host) []HostResult {
 	results := make([]HostResult, len(hosts))
 	size := d.opts.Batch
@@ -25,15 +26,15 @@ func (d *deployer) run(ctx context.Context, hosts []Host) []HostResult {
 		if stop != nil {
 			for i := range batch {
 				h := hosts[start+i]
-				batch[i] = HostResult{Host: h.name(), Release: d.manifest.Hash, Outcome: Skipped, Err: fmt.Errorf("not deployed: %w", stop)}
+				batch[i] = HostResult{Host: h.name(), Release: d.releaseName(), Outcome: Skipped, Err: fmt.Errorf("not attempted: %w", stop)}
 				d.emit(Event{Host: h.name(), Step: StepConnect, Status: StatusSkipped, Message: stop.Error()})
 			}
 			continue
 		}
 		d.runBatch(ctx, hosts[start:start+len(batch)], batch)
 		for _, r := range batch {
-			if r.Outcome != Deployed && r.Outcome != Unchanged {
-				stop = fmt.Errorf("batch %d (hosts %d-%d) did not all deploy", start/size+1, start+1, start+len(batch))
+			if !d.succeeded(r.Outcome) {
+				stop = fmt.Errorf("batch %d (hosts %d-%d) did not all succeed", start/size+1, start+1, start+len(batch))
 				break
 			}
 		}

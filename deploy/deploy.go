@@ -4,7 +4,8 @@
 // database, switches the current symlink, restarts the services in order
 // and gates on /health, rolling back to the previous release when the new
 // one does not come up. Hosts go in parallel and, for large fleets, in
-// batches that each must be healthy before the next starts.
+// batches that each must be healthy before the next starts. Rollback puts
+// a release already on the hosts back through the same steps.
 //
 // Nothing here assumes root on the host: the login user owns the release
 // root, and every privileged step runs through Options.Sudo or
@@ -163,7 +164,7 @@ type Outcome string
 const (
 	Deployed   Outcome = "deployed"    // the new release runs and is healthy
 	Unchanged  Outcome = "unchanged"   // the host already ran this release
-	RolledBack Outcome = "rolled-back" // the new release failed; the previous one runs again
+	RolledBack Outcome = "rolled-back" // the new release failed and the previous one runs again; or Rollback's release runs and is healthy
 	Failed     Outcome = "failed"      // failed, with nothing switched or no way back
 	Skipped    Outcome = "skipped"     // not attempted: an earlier batch failed
 )
@@ -171,7 +172,7 @@ const (
 // HostResult is what happened on one host.
 type HostResult struct {
 	Host      string
-	Release   string             // the release deployed
+	Release   string             // the release deployed (Rollback: the one gone back to)
 	Previous  string             // the release current pointed to before
 	Changed   []release.Category // what differs from Previous
 	Outcome   Outcome
@@ -188,8 +189,8 @@ type Result struct {
 	Hosts   []HostResult
 }
 
-// ErrFailed is wrapped by Deploy's error when any host did not end up
-// running the new release.
+// ErrFailed is wrapped by Deploy's and Rollback's error when any host did
+// not end up running the release asked for.
 var ErrFailed = errors.New("deploy failed")
 
 // Deploy rolls rel out to hosts. The error, if any, wraps ErrFailed and
@@ -200,16 +201,33 @@ func Deploy(ctx context.Context, hosts []Host, rel Release, opts Options) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	d := &deployer{rel: rel, plan: plan, manifest: plan.Manifest(), opts: opts, secrets: secretsOf(rel.Settings)}
+	d := &deployer{settings: rel.Settings, plan: plan, manifest: plan.Manifest(), opts: opts, secrets: secretsOf(rel.Settings)}
 	res := Result{Release: d.manifest.Hash, Hosts: d.run(ctx, hosts)}
+	return res, failure("deploy", res)
+}
+
+// failure is the error of a Deploy or Rollback whose result is res: nil
+// when every host made it, else one wrapping ErrFailed and each failed
+// host's error.
+func failure(what string, res Result) error {
 	var errs []error
 	for _, h := range res.Hosts {
 		if h.Err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", h.Host, h.Err))
 		}
 	}
-	if len(errs) > 0 {
-		return res, fmt.Errorf("%w: %w", ErrFailed, errors.Join(errs...))
+	if len(errs) == 0 {
+		return nil
 	}
-	return res, nil
+	return &failedError{what: what, err: errors.Join(errs...)}
 }
+
+// failedError reads "<what> failed: <hosts' errors>" and matches
+// ErrFailed.
+type failedError struct {
+	what string
+	err  error
+}
+
+func (e *failedError) Error() string   { return e.what + " failed: " + e.err.Error() }
+func (e *failedError) Unwrap() []error { return []error{ErrFailed, e.err} }

@@ -12,6 +12,7 @@ type Step string
 const (
 	StepConnect   Step = "connect"
 	StepLock      Step = "lock"
+	StepSelect    Step = "select" // Rollback only: pick the release to go back to
 	StepBootstrap Step = "bootstrap"
 	StepUpload    Step = "upload"
 	StepMigrate   Step = "migrate"

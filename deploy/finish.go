@@ -25,7 +25,10 @@ func (r *hostRun) finish(ctx context.Context, deployErr error) (string, error) {
 	drop := r.pruneList()
 	rec := AuditRecord{
 		Time: r.d.opts.Now().UTC(), Host: r.name, Who: r.d.opts.Who, Commit: r.d.opts.Commit,
-		Release: r.d.manifest.Hash, Previous: r.st.Current, Changed: r.res.Changed, Result: r.res.Outcome,
+		Release: r.res.Release, Previous: r.st.Current, Changed: r.res.Changed, Result: r.res.Outcome,
+	}
+	if r.d.rollback {
+		rec.Action = ActionRollback
 	}
 	if deployErr != nil {
 		rec.Error = r.d.secrets.scrubString(deployErr.Error())
@@ -42,9 +45,11 @@ func (r *hostRun) finish(ctx context.Context, deployErr error) (string, error) {
 }
 
 // pruneList picks releases to delete: only after current moved (a deploy
-// or a rollback), keeping the releases before and after the move.
+// or a rollback), keeping the releases before and after the move. A
+// Rollback adds no release, so it prunes none: the release it left stays
+// for a roll forward.
 func (r *hostRun) pruneList() []string {
-	if r.res.Outcome != Deployed && r.res.Outcome != RolledBack {
+	if r.d.rollback || (r.res.Outcome != Deployed && r.res.Outcome != RolledBack) {
 		return nil
 	}
 	st := release.State{Current: r.st.Current, Releases: map[string]*release.Manifest{}}

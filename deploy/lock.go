@@ -70,15 +70,20 @@ func newLockInfo(o Options) LockInfo {
 	return LockInfo{Who: o.Who, Machine: machine, PID: os.Getpid(), Since: o.Now().UTC(), Commit: o.Commit, Token: hex.EncodeToString(token)}
 }
 
-// lockScript creates the release root if needed (through sudo, owned by
-// the login user), takes the lock (removing a stale one first with force)
-// and, holding it, prints the release state: one round trip.
-func lockScript(o Options, root string, info LockInfo, force bool) string {
+// lockScript creates the release root if needed and create holds
+// (through sudo, owned by the login user; without create a missing root is
+// answered "noroot"), takes the lock (removing a stale one first with
+// force) and, holding it, prints the release state: one round trip.
+func lockScript(o Options, root string, info LockInfo, force, create bool) string {
 	q := ssh.Quote
 	infoJSON, _ := json.Marshal(info)
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -eu\nroot=%s\n", q(root))
-	fmt.Fprintf(&b, `[ -d "$root" ] || %s install -d -m 0755 -o "$(id -un)" -g "$(id -gn)" "$root"`+"\n", o.Sudo)
+	if create {
+		fmt.Fprintf(&b, `[ -d "$root" ] || %s install -d -m 0755 -o "$(id -un)" -g "$(id -gn)" "$root"`+"\n", o.Sudo)
+	} else {
+		b.WriteString(`[ -d "$root" ] || { echo noroot; exit 0; }` + "\n")
+	}
 	b.WriteString(`cd "$root"` + "\nmkdir -p releases\n")
 	if force {
 		fmt.Fprintf(&b, "if [ -d %[1]s ]; then printf 'forced '; tr -d '\\n' < %[1]s/info 2>/dev/null || true; echo; rm -rf -- %[1]s; fi\n", lockDir)
@@ -89,10 +94,16 @@ func lockScript(o Options, root string, info LockInfo, force bool) string {
 	return b.String()
 }
 
-// acquire takes the host's lock and reads its release state. forced is the
-// holder a ForceUnlock removed, if any.
-func acquire(ctx context.Context, c *ssh.Client, o Options, host, root string, info LockInfo) (st release.State, forced string, err error) {
-	out, err := c.OutputInput(ctx, "sh -s", strings.NewReader(lockScript(o, root, info, o.ForceUnlock)))
+// errNoRoot is acquire's answer, when asked not to create the release
+// root, for a host that has none.
+var errNoRoot = errors.New("no release root")
+
+// acquire takes the host's lock and reads its release state, creating the
+// release root first if create holds (a deploy; a rollback needs an
+// existing one and gets errNoRoot). forced is the holder a ForceUnlock
+// removed, if any.
+func acquire(ctx context.Context, c *ssh.Client, o Options, host, root string, info LockInfo, create bool) (st release.State, forced string, err error) {
+	out, err := c.OutputInput(ctx, "sh -s", strings.NewReader(lockScript(o, root, info, o.ForceUnlock, create)))
 	if err != nil {
 		return st, "", fmt.Errorf("take the deploy lock in %s: %w", root, err)
 	}
@@ -105,6 +116,8 @@ func acquire(ctx context.Context, c *ssh.Client, o Options, host, root string, i
 	case "acquired":
 		st, err = release.ParseState(rest)
 		return st, forced, err
+	case "noroot":
+		return st, forced, fmt.Errorf("%s: %w: nothing was ever deployed here", root, errNoRoot)
 	case "locked":
 		line, _, _ := bytes.Cut(rest, []byte("\n"))
 		var holder LockInfo

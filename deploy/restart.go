@@ -19,7 +19,7 @@ import (
 // host's clock right after the scheduler restarted, which the health gate
 // needs a heartbeat to postdate, and the units restarted.
 func (r *hostRun) restart(ctx context.Context, c *ssh.Client, from, to *release.Manifest, first bool) (time.Time, []string, error) {
-	s, o := r.d.rel.Settings, r.d.opts
+	s, o := r.d.settings, r.d.opts
 	var restarted []string
 	run := func(args ...string) error {
 		if _, err := c.Output(ctx, systemctl(o, args...)); err != nil {

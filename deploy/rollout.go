@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/airctl/airctl/deploy/release"
+	"github.com/airctl/airctl/deploy/render"
 	"github.com/airctl/airctl/deploy/ssh"
 )
 
@@ -19,15 +20,40 @@ import (
 // that caused it, nor hang forever.
 const cleanupTimeout = 5 * time.Minute
 
-// deployer is one Deploy call.
+// deployer is one Deploy or Rollback call.
 type deployer struct {
-	rel      Release
-	plan     *release.Plan
-	manifest release.Manifest
+	settings render.Settings
 	opts     Options
 	secrets  secrets
 
+	// Deploy: what is shipped.
+	plan     *release.Plan
+	manifest release.Manifest
+
+	// Rollback: no plan; target is the release asked for, "" for the one
+	// before current on each host.
+	rollback bool
+	target   string
+
 	progressMu sync.Mutex
+}
+
+// releaseName is the release hosts are headed for, as far as known before
+// reading them ("" for a rollback to each host's previous release).
+func (d *deployer) releaseName() string {
+	if d.rollback {
+		return d.target
+	}
+	return d.manifest.Hash
+}
+
+// succeeded reports whether a host ended up running the release asked
+// for, which a batch needs of every host before the next starts.
+func (d *deployer) succeeded(o Outcome) bool {
+	if d.rollback {
+		return o == RolledBack || o == Unchanged
+	}
+	return o == Deployed || o == Unchanged
 }
 
 // hostRun is one host's rollout.
@@ -51,9 +77,9 @@ func (d *deployer) deployHost(ctx context.Context, h Host) HostResult {
 	}
 	r := &hostRun{
 		d: d, h: h, name: h.name(),
-		root: h.path(d.rel.Settings.ReleaseRoot),
+		root: h.path(d.settings.ReleaseRoot),
 		lock: newLockInfo(d.opts),
-		res:  &HostResult{Host: h.name(), Release: d.manifest.Hash},
+		res:  &HostResult{Host: h.name(), Release: d.releaseName()},
 	}
 	err := r.run(ctx)
 	if err != nil && r.res.Outcome == "" {
@@ -77,6 +103,9 @@ func (r *hostRun) run(ctx context.Context) (err error) {
 			err = errors.Join(err, ferr)
 		}
 	}()
+	if r.d.rollback {
+		return r.revert(ctx)
+	}
 	return r.deploy(ctx)
 }
 
@@ -90,7 +119,7 @@ func (r *hostRun) connect(ctx context.Context) (string, error) {
 }
 
 func (r *hostRun) acquire(ctx context.Context) (string, error) {
-	st, forced, err := acquire(ctx, r.c, r.d.opts, r.name, r.root, r.lock)
+	st, forced, err := acquire(ctx, r.c, r.d.opts, r.name, r.root, r.lock, !r.d.rollback)
 	if err != nil {
 		return "", err
 	}
@@ -118,29 +147,51 @@ func (r *hostRun) deploy(ctx context.Context) error {
 	if err := r.step(ctx, StepUpload, r.upload); err != nil {
 		return err
 	}
-	restart := slices.ContainsFunc(r.res.Changed, func(c release.Category) bool { return c != release.Dags })
-	if err := r.optional(ctx, restart, StepMigrate, "DAG-only change", r.migrate); err != nil {
+	if err := r.optional(ctx, needsRestart(r.res.Changed), StepMigrate, "DAG-only change", r.migrate); err != nil {
 		return err
 	}
+	if switched, err := r.activate(ctx, cur, next); err != nil {
+		if switched {
+			return r.rollback(ctx, cur, next, err)
+		}
+		return err
+	}
+	r.res.Outcome = Deployed
+	return nil
+}
+
+// needsRestart reports whether a change needs the services restarted (and
+// the database migrated): anything but DAGs, which aird reads as they are.
+func needsRestart(changed []release.Category) bool {
+	return slices.ContainsFunc(changed, func(c release.Category) bool { return c != release.Dags })
+}
+
+// activate makes next, complete on the host, the running release after
+// cur (nil: none), given r.res.Changed between them: it installs next's
+// units and config when they differ (re-adding the Redis include line),
+// switches current, restarts what the change needs in order and gates on
+// /health. Deploy and Rollback both go through here.
+//
+// A failure before the switch puts cur's units and config back and
+// returns switched false: the host runs cur as before. A failure after it
+// (restart, health) returns switched true with current on next; whether to
+// go back is the caller's decision.
+func (r *hostRun) activate(ctx context.Context, cur, next *release.Manifest) (switched bool, err error) {
+	first := cur == nil
 	install := first || slices.Contains(r.res.Changed, release.Config) || slices.Contains(r.res.Changed, release.Units)
 	if err := r.optional(ctx, install, StepInstall, "config and units unchanged", func(ctx context.Context) (string, error) {
 		return r.install(ctx, r.c, next)
 	}); err != nil {
-		return r.reinstall(ctx, install, cur, err)
+		return false, r.reinstall(ctx, install, cur, err)
 	}
 	if err := r.step(ctx, StepSwitch, r.switchTo(next.Hash)); err != nil {
-		return r.reinstall(ctx, install, cur, err)
+		return false, r.reinstall(ctx, install, cur, err)
 	}
-	if !restart {
+	if !needsRestart(r.res.Changed) {
 		r.emit(StepRestart, StatusSkipped, "DAG-only change: nothing restarted, aird picks up the new DAG folder", nil)
-		r.res.Outcome = Deployed
-		return nil
+		return true, nil
 	}
-	if err := r.restartAndCheck(ctx, r.c, cur, next, first); err != nil {
-		return r.rollback(ctx, cur, next, err)
-	}
-	r.res.Outcome = Deployed
-	return nil
+	return true, r.restartAndCheck(ctx, r.c, cur, next, first)
 }
 
 // reinstall puts the current release's units and config back after the
@@ -172,7 +223,7 @@ func (r *hostRun) optional(ctx context.Context, do bool, s Step, why string, fn 
 }
 
 func (r *hostRun) bootstrap(ctx context.Context) (string, error) {
-	script := bootstrapScript(r.d.opts, r.h, r.d.rel.Settings)
+	script := bootstrapScript(r.d.opts, r.h, r.d.settings)
 	if _, err := r.c.OutputInput(ctx, "sh -s", strings.NewReader(script)); err != nil {
 		return "", fmt.Errorf("bootstrap (user, Redis, directories): %w", err)
 	}
@@ -201,7 +252,7 @@ func (r *hostRun) upload(ctx context.Context) (string, error) {
 // exactly as it was. It runs as the login user, with a clean environment
 // like systemd's.
 func (r *hostRun) migrate(ctx context.Context) (string, error) {
-	s, q := r.d.rel.Settings, ssh.Quote
+	s, q := r.d.settings, ssh.Quote
 	rel := path.Join(r.root, "releases", r.d.manifest.Hash)
 	inner := fmt.Sprintf("set -a; . %s; set +a; exec %s --config %s db migrate",
 		q(path.Join(rel, confDir, path.Base(s.EnvPath()))), q(path.Join(rel, binPath)), q(path.Join(rel, confDir, path.Base(s.ConfigPath()))))
@@ -217,7 +268,7 @@ func (r *hostRun) migrate(ctx context.Context) (string, error) {
 }
 
 func (r *hostRun) install(ctx context.Context, c *ssh.Client, m *release.Manifest) (string, error) {
-	out, err := c.OutputInput(ctx, "sh -s", strings.NewReader(installScript(r.d.opts, r.h, r.d.rel.Settings, r.root, m)))
+	out, err := c.OutputInput(ctx, "sh -s", strings.NewReader(installScript(r.d.opts, r.h, r.d.settings, r.root, m)))
 	if err != nil {
 		return "", fmt.Errorf("install units and config of release %s: %w", m.Hash, err)
 	}
@@ -265,7 +316,7 @@ func (r *hostRun) restartAndCheck(ctx context.Context, c *ssh.Client, from, to *
 	}
 	return r.step(ctx, StepHealth, func(ctx context.Context) (string, error) {
 		o := r.d.opts
-		if err := waitHealthy(ctx, c, r.d.rel.Settings.WebserverPort, o.HealthPath, since, o.HealthTimeout, o.HealthInterval); err != nil {
+		if err := waitHealthy(ctx, c, r.d.settings.WebserverPort, o.HealthPath, since, o.HealthTimeout, o.HealthInterval); err != nil {
 			return "", err
 		}
 		return "webserver healthy, scheduler heartbeat fresh", nil

@@ -136,22 +136,29 @@ func (h Host) Switch(ctx context.Context, name string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
+// Newest names the complete releases newest (by creation) first, ties by
+// name.
+func (s State) Newest() []string {
+	names := make([]string, 0, len(s.Releases))
+	for name := range s.Releases {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if c := s.Releases[b].Created.Compare(s.Releases[a].Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	return names
+}
+
 // PruneList picks the releases to delete so that keep remain, newest
 // (by creation) first; the names in protect (current, previous) are always
 // kept and count towards keep. keep below 2 is taken as 2: a host always
 // keeps something to roll back to.
 func PruneList(st State, keep int, protect ...string) []string {
 	keep = max(keep, 2)
-	names := make([]string, 0, len(st.Releases))
-	for name := range st.Releases {
-		names = append(names, name)
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		if c := st.Releases[b].Created.Compare(st.Releases[a].Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a, b)
-	})
+	names := st.Newest()
 	kept := 0
 	for _, p := range protect {
 		if st.Releases[p] != nil {

@@ -162,20 +162,13 @@ func (m *meta) targets(specs []provision.DeploySpec, tofu bool, only string) (ts
 	return ts, cleanup, nil
 }
 
-// systemctlOf and sudoOf are the command prefixes a spec asks for, with
-// the deployer's defaults.
+// systemctlOf is the systemctl command prefix a spec asks for, with the
+// deployer's default.
 func systemctlOf(s provision.DeploySpec) string {
 	if s.Systemctl != "" {
 		return s.Systemctl
 	}
 	return "sudo -n systemctl"
-}
-
-func sudoOf(s provision.DeploySpec) string {
-	if s.Sudo != "" {
-		return s.Sudo
-	}
-	return "sudo -n"
 }
 
 // hostPath maps a path on the host below dest_dir.
