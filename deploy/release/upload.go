@@ -196,11 +196,8 @@ func (h Host) send(ctx context.Context, dir string, files []File, opts UploadOpt
 	err = g.Wait()
 	stats.SFTPWrites += int(writes.Load())
 	stats.BytesSent += total.Load()
-	if err != nil && h.Client.Err() != nil {
-		// A dead connection explains every failed write; say that, once.
-		return fmt.Errorf("%w (%w)", h.Client.Err(), err)
-	}
-	return err
+	// A dead connection explains every failed write; say that, once.
+	return h.Client.Explain(err)
 }
 
 func sendFile(ctx context.Context, client *sftp.Client, remote string, f File, total *atomic.Int64, onBytes func(int64)) error {

@@ -232,6 +232,27 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	return conn, nil
 }
 
+// explainWait bounds how long Explain waits for a connection's fate.
+const explainWait = 2 * time.Second
+
+// Explain returns err with the connection's cause if the connection is
+// dead or dies within a moment: an SFTP write on a dying connection often
+// fails just before the transport reports why, and "connection lost" is
+// what the user needs to read. For a live connection it returns err.
+func (c *Client) Explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	t := time.NewTimer(explainWait)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return fmt.Errorf("%w (%w)", c.Err(), err)
+	case <-t.C:
+		return err
+	}
+}
+
 // wrapErr prefers the recorded cause of a dead connection over the
 // library's generic EOF.
 func (c *Client) wrapErr(err error) error {
