@@ -32,7 +32,7 @@ func (g *gcp) waitOp(ctx context.Context, op *compute.Operation, what string) er
 	if p.initial == 0 {
 		p = defaultRetry
 	}
-	backoff := p.initial
+	backoff, maxBackoff := g.pollPolicy()
 	give := time.Now().Add(p.deadline + 30*time.Minute) // the operation's own time is not a retry budget
 	for !op.Done() {
 		if err := op.Poll(ctx); err != nil {
@@ -49,7 +49,7 @@ func (g *gcp) waitOp(ctx context.Context, op *compute.Operation, what string) er
 		if err := sleepCtx(ctx, backoff); err != nil {
 			return fmt.Errorf("%s: waiting for operation %s: %w", what, op.Name(), err)
 		}
-		backoff = min(2*backoff, p.max)
+		backoff = min(2*backoff, maxBackoff)
 	}
 	return opError(op, what)
 }

@@ -168,3 +168,20 @@ func (g *gcp) configure(ctx context.Context, cfg cty.Value) error {
 // defaultRetry is the policy for real GCP: 429/5xx/connection errors are
 // retried with jittered exponential backoff for up to five minutes.
 var defaultRetry = retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second, deadline: 5 * time.Minute}
+
+// Operations are polled more often than failed calls are retried: every
+// poll past an operation's end adds to the apply's critical path, while a
+// GET every 2 s on a multi-minute operation costs nothing worth saving.
+const (
+	opPollInitial = 200 * time.Millisecond
+	opPollMax     = 2 * time.Second
+)
+
+// pollPolicy is the polling schedule of long-running operations.
+func (g *gcp) pollPolicy() (initial, max time.Duration) {
+	p := g.retry
+	if p.initial == 0 {
+		p = defaultRetry
+	}
+	return min(p.initial, opPollInitial), min(p.max, opPollMax)
+}

@@ -37,16 +37,12 @@ func (g *gcp) sqlCall(ctx context.Context, project, instance, what string, fn fu
 // waitSQL polls op until DONE with backoff, retrying transient errors.
 // Giving up before DONE is a pendingError: the change may still happen.
 func (g *gcp) waitSQL(ctx context.Context, svc *sqladmin.Service, project string, op *sqladmin.Operation, what string) error {
-	p := g.retry
-	if p.initial == 0 {
-		p = defaultRetry
-	}
-	backoff := p.initial
+	backoff, maxBackoff := g.pollPolicy()
 	for op.Status != "DONE" {
 		if err := sleepCtx(ctx, backoff); err != nil {
 			return &pendingError{fmt.Errorf("%s: waiting for operation %s: %w", what, op.Name, err)}
 		}
-		backoff = min(2*backoff, p.max)
+		backoff = min(2*backoff, maxBackoff)
 		name := op.Name
 		err := g.do(ctx, "poll operation "+name, func(ctx context.Context) (err error) {
 			op, err = svc.Operations.Get(project, name).Context(ctx).Do()

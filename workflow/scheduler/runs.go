@@ -7,14 +7,19 @@ import (
 	"time"
 
 	"github.com/airctl/airctl/workflow/dag"
-	"github.com/airctl/airctl/workflow/logs"
 	"github.com/airctl/airctl/workflow/store"
 )
 
 // RunID names a run as Airflow does: "<type>__<logical date>".
+// Fractions of a second appear only when the date has them (a manual run
+// triggered "now"), so two triggers in one second get distinct IDs while
+// scheduled runs keep Airflow's plain form.
 func RunID(t store.RunType, logicalDate time.Time) string {
-	return string(t) + "__" + logicalDate.UTC().Format(logs.TSFormat)
+	return string(t) + "__" + logicalDate.UTC().Format(runIDFormat)
 }
+
+// runIDFormat is Airflow's ts (logs.TSFormat) with optional microseconds.
+const runIDFormat = "2006-01-02T15:04:05.999999-07:00"
 
 // NewRun builds a queued run of d and its task instances (state none).
 func NewRun(d *dag.DAG, t store.RunType, iv dag.Interval, conf map[string]any, now time.Time) (store.DagRun, []store.TaskInstance) {
