@@ -17,7 +17,9 @@ CFG
 echo "==> AIRD_HOME=$AIRD_HOME"
 echo "    state: $AIRD_HOME/aird.db (SQLite)   task logs: $AIRD_HOME/logs/{dag_id}/{task_id}/{ts}/{try}.log"
 "$aird" dags list
-"$aird" standalone --log-level warn &
+# A local-only demo account; real deployments create users without --password.
+"$aird" users create --username admin --role Admin --email admin@localhost --password admin-demo >/dev/null
+"$aird" standalone --log-level warn --port "${AIRD_DEMO_PORT:-8080}" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM EXIT
 
@@ -34,5 +36,6 @@ done
 "$aird" dags list-runs
 echo "==> a task log:"
 find "$AIRD_HOME/logs/fan_out_fan_in/flaky_shard" -name '*.log' | sort | while read -r f; do echo "--- $f"; cat "$f"; done
+echo "==> UI and API: http://127.0.0.1:${AIRD_DEMO_PORT:-8080}/ (user admin, password admin-demo)"
 echo "==> aird standalone keeps running (pid $pid); Ctrl-C to stop. Try: AIRD_HOME=$AIRD_HOME $aird dags trigger etl_chain"
 wait $pid
