@@ -15,7 +15,10 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/airctl ./cmd/airctl
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/aird ./cmd/aird
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-amd64/aird ./cmd/aird
+	@mkdir -p $(BIN)/linux-amd64
+	@# The deploy target's binary: on a linux/amd64 build machine it is the one just built.
+	@if [ "$$($(GO) env GOOS)/$$($(GO) env GOARCH)" = linux/amd64 ]; then cp $(BIN)/aird $(BIN)/linux-amd64/aird; \
+	else CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-amd64/aird ./cmd/aird; fi
 
 # Idempotent: installs only what is missing; apt-get update runs first as Debian requires.
 deps:
