@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,36 +17,9 @@ import (
 // The UI pages under the sizes of issue 8's API goal (p95 < 50 ms): the
 // DAG list with 1,000 DAGs and the grid of 100 runs × 50 tasks.
 
-// measurePage is measure (bench_test.go) for a page: the answer must be
-// 200 and contain want.
+// measurePage times a page: the answer must be 200 and contain want.
 func measurePage(b *testing.B, e *env, target, want string) {
-	const minSamples = 100
-	r := req("GET", target, nil)
-	r.SetBasicAuth("viewer", testPasswords["viewer"])
-	if w := e.serve(r.Clone(context.Background())); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), want) {
-		b.Fatalf("%s: %d, want %q in %.300s", target, w.Code, want, w.Body.String())
-	}
-	var samples []time.Duration
-	one := func() {
-		start := time.Now()
-		w := e.serve(r.Clone(context.Background()))
-		samples = append(samples, time.Since(start))
-		if w.Code != http.StatusOK {
-			b.Fatalf("%s: %d", target, w.Code)
-		}
-	}
-	for b.Loop() {
-		one()
-	}
-	for len(samples) < minSamples {
-		one()
-	}
-	slices.Sort(samples)
-	pct := func(p float64) float64 {
-		return float64(samples[int(p*float64(len(samples)-1))]) / float64(time.Millisecond)
-	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.95), "p95-ms")
+	measureGet(b, e, target, want, 100)
 }
 
 func BenchmarkUIDAGList1000(b *testing.B) {
