@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/airctl/airctl/provision/config"
-	"github.com/airctl/airctl/provision/graph"
 	"github.com/airctl/airctl/provision/state"
 )
 
@@ -55,18 +54,9 @@ func (e *Engine) Apply(ctx context.Context, plan *Plan) (*state.State, error) {
 }
 
 func (a *applier) walk(ctx context.Context) error {
-	var g, dg *graph.Graph[string]
-	a.st.read(func(st *state.State) { g, dg = buildGraph(a.e.Config, st), destroyGraph(a.e.Config, st) })
-	if err := g.Validate(); err != nil {
-		return err
-	}
-	if !a.plan.Destroy {
-		return walkErr(graph.Walk(ctx, g.Subgraph(targetFilter(g, a.plan.Targets)), a.e.walkOptions(), a.applyNode))
-	}
-	if err := walkErr(graph.Walk(ctx, settingsGraph(g), a.e.walkOptions(), a.applyNode)); err != nil {
-		return err
-	}
-	return walkErr(graph.Walk(ctx, dg.Subgraph(destroyTargets(dg, a.plan.Targets)), a.e.walkOptions(), a.applyChanges))
+	var st *state.State
+	a.st.read(func(s *state.State) { st = s })
+	return a.e.walkAll(ctx, st, a.plan.Destroy, a.plan.Targets, a.applyNode, a.applyChanges)
 }
 
 func (a *applier) applyNode(ctx context.Context, key string) error {

@@ -184,13 +184,13 @@ func (a *applier) deleteDeposed(ctx context.Context) error {
 			}
 		}
 	}
-	return walkErr(graph.Walk(context.WithoutCancel(ctx), g, a.e.walkOptions(), func(ctx context.Context, addr string) error {
+	return graph.Walk(context.WithoutCancel(ctx), g, a.e.walkOptions(), func(ctx context.Context, addr string) error {
 		ch := byAddr[addr]
 		if err := a.deleteObject(ctx, ch); err != nil {
 			return fmt.Errorf("the replacement was created, but deleting the old object (id %q) failed; delete it by hand: %w", idOf(ch.Before), err)
 		}
 		return nil
-	}))
+	}).Err()
 }
 
 // deleteObject asks the provider to delete ch.Before.

@@ -16,7 +16,7 @@ import (
 // defers the read to apply (shown as "will be read during apply") when it
 // depends on values only apply can tell.
 func (p *planner) planData(ctx context.Context, r *config.Resource) error {
-	values, err := p.w().readData(ctx, r, func(ch *Change) { p.addChange(ch) }, true)
+	values, err := p.readData(ctx, r, func(ch *Change) { p.addChange(ch) }, true)
 	if err != nil {
 		return err
 	}
@@ -25,8 +25,6 @@ func (p *planner) planData(ctx context.Context, r *config.Resource) error {
 	p.mu.Unlock()
 	return nil
 }
-
-func (p *planner) w() *walker { return p.walker }
 
 // readData evaluates and reads every instance of a data source. At plan
 // time (deferOK) an instance whose config is not wholly known gets an

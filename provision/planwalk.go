@@ -69,21 +69,10 @@ func (e *Engine) readState(ctx context.Context) (*state.State, error) {
 }
 
 func (p *planner) walk(ctx context.Context) error {
-	g := buildGraph(p.e.Config, p.prior)
-	if err := g.Validate(); err != nil {
+	if err := p.e.walkAll(ctx, p.prior, p.opts.Destroy, p.opts.Targets, p.planNode, p.planDestroyNode); err != nil {
 		return err
 	}
-	if !p.opts.Destroy {
-		return walkErr(graph.Walk(ctx, g.Subgraph(targetFilter(g, p.opts.Targets)), p.e.walkOptions(), p.planNode))
-	}
-	if err := walkErr(graph.Walk(ctx, settingsGraph(g), p.e.walkOptions(), p.planNode)); err != nil {
-		return err
-	}
-	dg := destroyGraph(p.e.Config, p.prior)
-	if err := walkErr(graph.Walk(ctx, dg.Subgraph(destroyTargets(dg, p.opts.Targets)), p.e.walkOptions(), p.planDestroyNode)); err != nil {
-		return err
-	}
-	if len(p.opts.Targets) == 0 {
+	if p.opts.Destroy && len(p.opts.Targets) == 0 {
 		for name, o := range p.prior.Outputs {
 			before, _ := o.CtyValue()
 			p.plan.Outputs = append(p.plan.Outputs, &OutputChange{Name: name, Before: before, After: cty.NilVal, Sensitive: o.Sensitive})
@@ -92,22 +81,32 @@ func (p *planner) walk(ctx context.Context) error {
 	return nil
 }
 
+// walkAll walks a plan or an apply: the whole configuration with node, or,
+// for a destroy, the settings (variables, locals, providers) with node and
+// then the resources in state with destroyNode, dependents first. Both
+// graphs are built from st before anything runs.
+func (e *Engine) walkAll(ctx context.Context, st *state.State, destroy bool, targets []state.Address, node, destroyNode graph.WalkFunc[string]) error {
+	g, dg := buildGraph(e.Config, st), destroyGraph(e.Config, st)
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	if !destroy {
+		return graph.Walk(ctx, g.Subgraph(targetFilter(g, targets)), e.walkOptions(), node).Err()
+	}
+	if err := graph.Walk(ctx, settingsGraph(g), e.walkOptions(), node).Err(); err != nil {
+		return err
+	}
+	// In the destroy graph a resource depends on its dependents, so a
+	// target's dependencies there are what must be destroyed before it.
+	return graph.Walk(ctx, dg.Subgraph(targetFilter(dg, targets)), e.walkOptions(), destroyNode).Err()
+}
+
 // settingsGraph keeps variables, locals and providers: what a destroy needs
 // before it can call providers.
 func settingsGraph(g *graph.Graph[string]) *graph.Graph[string] {
 	return g.Subgraph(func(k string) bool {
 		return strings.HasPrefix(k, varPrefix) || strings.HasPrefix(k, localPrefix) || strings.HasPrefix(k, providerPrefix)
 	})
-}
-
-// destroyTargets keeps the targets and everything that depends on them
-// (in the reversed destroy graph: what must go first).
-func destroyTargets(g *graph.Graph[string], targets []state.Address) func(string) bool {
-	return targetFilter(g, targets)
-}
-
-func walkErr(r graph.Result[string]) error {
-	return r.Err()
 }
 
 func (p *planner) planNode(ctx context.Context, key string) error {
