@@ -74,6 +74,9 @@ type Scheduler struct {
 	only map[runKey]bool
 	// warnedPools: pools already reported missing (the loop is single-threaded).
 	warnedPools map[string]bool
+	// paused caches the DAGs' paused flags, read at pausedAt.
+	paused   map[string]bool
+	pausedAt time.Time
 }
 
 type runKey struct{ dagID, runID string }
@@ -192,9 +195,15 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
+// pausedDAGs reads the paused flags at most once per poll interval: a
+// pause comes from another process (CLI, API) and is seen within the poll
+// interval anyway, while a busy fan-out wakes the loop on every task end.
 func (s *Scheduler) pausedDAGs(ctx context.Context) (map[string]bool, error) {
 	if s.only != nil {
 		return map[string]bool{}, nil
+	}
+	if s.paused != nil && s.now().Sub(s.pausedAt) < s.cfg.PollInterval && s.pausedKnowsAll() {
+		return s.paused, nil
 	}
 	dags, err := s.store.ListDAGs(ctx)
 	if err != nil {
@@ -204,7 +213,24 @@ func (s *Scheduler) pausedDAGs(ctx context.Context) (map[string]bool, error) {
 	for _, d := range dags {
 		paused[d.DagID] = d.IsPaused
 	}
+	s.paused, s.pausedAt = paused, s.now()
 	return paused, nil
+}
+
+// pausedKnowsAll reports whether the cache covers every loaded DAG: a DAG
+// just added to the folder may start paused and must not be scheduled on a
+// stale "unknown means unpaused".
+func (s *Scheduler) pausedKnowsAll() bool {
+	b := s.bag.Load()
+	if b == nil {
+		return true
+	}
+	for id := range b.DAGs {
+		if _, ok := s.paused[id]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // activeRuns lists queued and running runs this scheduler may advance,
