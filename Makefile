@@ -6,9 +6,14 @@ PKGS       := ./...
 STATICCHECK_VERSION := v0.8.2
 # Debian packages the tests need (real servers, browser). Checked by command so reruns are cheap.
 DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chromium-driver systemd rsync
+# The Debian 12 VM of the end-to-end test: built by ../shared/vm/make-vm.sh
+# (about 2.5 min once, as root; cached in VM_DIR), booted per test by its
+# boot-vm.sh through internal/testenv.VM. Only `make vm` builds it.
+VM_SCRIPTS ?= $(abspath $(CURDIR)/../shared/vm)
+VM_DIR     ?= /var/cache/airctl-vm
 LDFLAGS    := -s -w -X github.com/airctl/airctl/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps demo test fuzz bench lint clean
+.PHONY: all build deps demo test fuzz bench soak lint clean vm e2e
 
 all: build
 
@@ -39,8 +44,24 @@ test: deps
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime 20s ./provision/config/
 
+# The Debian 12 VM image (idempotent: cached runs take a moment).
+vm:
+	$(SUDO) env VM_DIR=$(VM_DIR) $(VM_SCRIPTS)/make-vm.sh
+
+# End to end on the real VM: apply examples/gcp against gcpfake, deploy to
+# systemd, run a DAG, redeploy, roll back, reboot, destroy (e2e/README.md).
+e2e: vm build
+	AIRCTL_VM_DIR=$(VM_DIR) AIRCTL_VM_SCRIPTS=$(VM_SCRIPTS) AIRCTL_E2E_REQUIRED=1 \
+	  $(GO) test -tags e2e -count=1 -timeout 15m -v ./e2e/...
+
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 $(PKGS)
+
+# Long soaks: 10,000 tasks over 2 schedulers + 3 workers with random worker
+# SIGKILLs, and applies SIGKILLed at random points then re-run.
+soak:
+	AIRD_SOAK_TASKS=10000 $(GO) test -count=1 -timeout 30m -v -run '^TestSoakWorkerKills$$' ./cmd/aird/
+	AIRCTL_CRASH_ROUNDS=5 AIRCTL_CRASH_KILLS=6 $(GO) test -race -count=1 -timeout 20m -v -run '^TestGCPExampleKilledApply$$' ./internal/command/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

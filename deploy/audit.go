@@ -56,7 +56,7 @@ type secrets []string
 
 func secretsOf(s render.Settings) secrets {
 	var out secrets
-	for _, v := range []render.Secret{s.DBPassword, s.RedisPassword, s.SecretKey} {
+	for _, v := range []render.Secret{s.DBPassword, s.RedisPassword, s.SecretKey, s.EncryptionKey} {
 		if v.IsSet() {
 			out = append(out, v.Reveal())
 		}

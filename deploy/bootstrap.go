@@ -21,8 +21,11 @@ func bootstrapScript(o Options, h Host, s render.Settings) string {
 	fmt.Fprintf(&b, "getent group %[1]s >/dev/null || %[2]s groupadd --system %[1]s\n", s.Group, sudo)
 	fmt.Fprintf(&b, "id -u %[1]s >/dev/null 2>&1 || %[2]s useradd --system --gid %[3]s --home-dir %[4]s --no-create-home --shell /usr/sbin/nologin %[1]s\n",
 		s.User, sudo, s.Group, q(s.StateDir))
-	// stdin from /dev/null: with no terminal, debconf takes the defaults.
-	fmt.Fprintf(&b, "[ -e %[1]s ] || { %[2]s apt-get -q update && %[2]s apt-get -q -y -o Dpkg::Options::=--force-confold install redis-server </dev/null; }\n",
+	// A preinstalled redis-server (its redis.conf present) needs no apt,
+	// so hosts without network access work when the image ships it. stdin
+	// from /dev/null: with no terminal, debconf takes the defaults.
+	fmt.Fprintf(&b, "[ -e %[1]s ] || { %[2]s apt-get -q update && %[2]s apt-get -q -y -o Dpkg::Options::=--force-confold install redis-server </dev/null; } || "+
+		"{ echo 'airctl: %[1]s is missing and apt-get could not install redis-server: preinstall the redis-server package on hosts without network access' >&2; exit 1; }\n",
 		q(h.path(o.RedisConf)), sudo)
 	fmt.Fprintf(&b, "%s install -d -m 0750 -o %s -g %s %s %s\n", sudo, s.User, s.Group, q(h.path(s.StateDir)), q(h.path(s.LogDir)))
 	fmt.Fprintf(&b, "%s install -d -m 0750 -o root -g %s %s\n", sudo, s.Group, q(h.path(s.ConfigDir)))

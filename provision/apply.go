@@ -71,13 +71,21 @@ func (a *applier) applyNode(ctx context.Context, key string) error {
 		return a.applyOutput(ctx, strings.TrimPrefix(key, outputPrefix))
 	}
 	r := cfgResource(a.e.Config, key)
+	var err error
 	switch {
 	case r == nil:
 		return a.applyChanges(ctx, key)
 	case r.Mode == config.DataResource:
-		return a.applyData(ctx, r)
+		err = a.applyData(ctx, r)
+	default:
+		err = a.applyResource(ctx, r)
 	}
-	return a.applyResource(ctx, r)
+	if err == nil && a.e.ResourceApplied != nil {
+		var st *state.State
+		a.st.read(func(s *state.State) { st = s.DeepCopy() })
+		a.e.ResourceApplied(key, st)
+	}
+	return err
 }
 
 // applyChanges carries out the planned changes of a resource that has no

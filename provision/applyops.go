@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,17 +40,111 @@ func (a *applier) applyCreateOrUpdate(ctx context.Context, ch *Change, t *target
 	if err := checkFinalPlan(ch, action, resp); err != nil {
 		return cty.NilVal, err
 	}
+	if action == Create {
+		if err := a.recordIntent(ch, prov, resp.Planned); err != nil {
+			return cty.NilVal, err
+		}
+	}
 	_, cfgMarks := cfgVal.UnmarkDeepWithPaths()
 	newVal, err := a.call(ctx, ch.Addr, action, func() (cty.Value, error) {
 		plainPrior, _ := prior.UnmarkDeep()
 		plainPlanned, _ := resp.Planned.UnmarkDeep()
 		return prov.ApplyResource(ctx, provider.ApplyRequest{TypeName: ch.Addr.Type, Prior: plainPrior, Planned: plainPlanned})
 	})
+	if err != nil && action == Create && (newVal == cty.NilVal || newVal.IsNull()) {
+		err = errors.Join(err, a.settleIntent(ctx, ch, prov, sch, err))
+	}
 	if err != nil {
 		return cty.NilVal, a.saveAfterError(ctx, ch, sch, newVal, action, err)
 	}
 	newVal = markSensitive(sch, newVal.MarkWithPaths(cfgMarks))
 	return newVal, a.save(ctx, ch, newVal, "")
+}
+
+// recordIntent writes a Creating instance holding the import ID the new
+// object will have, and waits until it is durable, before the create is
+// sent: if the process dies before the result is recorded (SIGKILL, power
+// loss), the next plan finds the object by that ID and adopts it instead
+// of meeting "already exists" or leaving it orphaned. Terraform has no
+// such record (hashicorp/terraform#20718). The wait is a state write
+// (after any write already under way), shared by creates that start
+// together; at real GCP latencies it is noise. There is no intent when the
+// provider cannot tell the ID before the object exists, nor for a
+// create_before_destroy replacement, whose address still holds the old
+// object.
+func (a *applier) recordIntent(ch *Change, prov provider.Provider, planned cty.Value) error {
+	ip, ok := prov.(provider.ImportIDPlanner)
+	if !ok {
+		return nil
+	}
+	id, ok := ip.PlannedImportID(ch.Addr.Type, planned)
+	if !ok {
+		return nil
+	}
+	err := a.st.updateDurable(func(st *state.State) bool {
+		if cur := st.Instance(ch.Addr); cur != nil && (cur.Status != state.Creating || cur.ImportID == id) {
+			return false
+		}
+		st.SetInstance(ch.Addr, ch.Provider, &state.Instance{
+			Status: state.Creating, ImportID: id,
+			Dependencies: ch.Dependencies, CreateBeforeDestroy: ch.CreateBeforeDestroy,
+		})
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("record the create of %q in state before sending it (nothing was created): %w", id, err)
+	}
+	return nil
+}
+
+// intentLookupTimeout bounds the lookup after a failed create, which
+// runs even when the apply was cancelled.
+const intentLookupTimeout = 30 * time.Second
+
+// settleIntent decides the intent of a create that failed without
+// returning an object. The request may still have reached the API (an
+// answer lost, the apply cancelled), so the object is looked up by its
+// import ID: found, it is recorded tainted (the next plan replaces it);
+// absent, the intent is dropped. A create that met someone else's object
+// drops the intent without looking: that object is never adopted. If the
+// lookup fails the intent stays for the next plan to settle.
+func (a *applier) settleIntent(ctx context.Context, ch *Change, prov provider.Provider, sch *provider.Schema, createErr error) error {
+	id := ""
+	a.st.read(func(st *state.State) {
+		if cur := st.Instance(ch.Addr); cur != nil && cur.Status == state.Creating {
+			id = cur.ImportID
+		}
+	})
+	switch {
+	case id == "":
+		return nil
+	case errors.Is(createErr, provider.ErrAlreadyExists):
+		return a.dropIntent(ch.Addr)
+	}
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intentLookupTimeout)
+	defer cancel()
+	if a.e.Abort != nil {
+		defer context.AfterFunc(a.e.Abort, cancel)()
+	}
+	v, err := prov.ImportResource(lctx, ch.Addr.Type, id)
+	switch {
+	case errors.Is(err, provider.ErrNoObject):
+		return a.dropIntent(ch.Addr)
+	case err != nil:
+		return nil
+	}
+	return a.save(ctx, ch, markSensitive(sch, v), state.Tainted)
+}
+
+// dropIntent forgets a Creating instance whose create certainly made
+// nothing.
+func (a *applier) dropIntent(addr state.Address) error {
+	return a.st.update(func(st *state.State) bool {
+		if cur := st.Instance(addr); cur != nil && cur.Status == state.Creating {
+			return st.RemoveInstance(addr)
+		}
+		return false
+	})
 }
 
 // checkFinalPlan refuses a re-plan that disagrees with the saved plan: a

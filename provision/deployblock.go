@@ -46,7 +46,7 @@ import (
 //	service "worker"    { instances, concurrency, queues, prefetch }
 //	service "webserver" { port, workers }
 //	service "flower"    { port }
-//	secrets             { db_password, redis_password, secret_key }
+//	secrets             { db_password, redis_password, secret_key, encryption_key }
 //
 // Secrets are taken from expressions, normally sensitive variables
 // (var.redis_password, set through TF_VAR_/AIRCTL_VAR_ or a tfvars file
@@ -246,7 +246,7 @@ var serviceSchemas = map[string][]string{
 	"flower":    {"port"},
 }
 
-var secretsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "db_password"}, {Name: "redis_password"}, {Name: "secret_key"}}}
+var secretsSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "db_password"}, {Name: "redis_password"}, {Name: "secret_key"}, {Name: "encryption_key"}}}
 
 func evalDeployBlock(cfg *config.Config, d *config.Deploy, ctx *hcl.EvalContext) (DeploySpec, hcl.Diagnostics) {
 	content, diags := d.Config.Content(deploySchema)
@@ -493,6 +493,8 @@ func (e *evaluator) secrets(body hcl.Body, s *render.Settings) {
 			s.RedisPassword = val
 		case "secret_key":
 			s.SecretKey = val
+		case "encryption_key":
+			s.EncryptionKey = val
 		}
 	}
 }

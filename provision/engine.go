@@ -37,6 +37,14 @@ type Engine struct {
 	// ProgressInterval is how often a long operation reports "still
 	// creating"; default 10s.
 	ProgressInterval time.Duration
+	// ResourceApplied, when set, is called during Apply once every planned
+	// change of a configured resource or data source (addr as in the
+	// configuration: "google_compute_instance.vm", "data.x.y") is applied
+	// and recorded, no-ops included, with a copy of the state at that
+	// moment. It lets a caller act on finished resources, such as deploying
+	// to a VM, while the rest of the apply goes on. It may be called from
+	// several goroutines at once and should return quickly.
+	ResourceApplied func(addr string, st *state.State)
 }
 
 func (e *Engine) progressInterval() time.Duration {

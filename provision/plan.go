@@ -52,6 +52,13 @@ type Change struct {
 	CreateBeforeDestroy bool
 }
 
+// Adoption is an object found through the import ID that an interrupted
+// apply recorded before it sent the create (state.Creating).
+type Adoption struct {
+	Addr     state.Address
+	ImportID string
+}
+
 // OutputChange is the planned value of a root output.
 type OutputChange struct {
 	Name      string
@@ -64,7 +71,10 @@ type OutputChange struct {
 type Plan struct {
 	Changes []*Change // every instance, no-ops included, sorted by address
 	// Drift lists objects that changed outside airctl, found by refresh.
-	Drift   []*Change
+	Drift []*Change
+	// Adopted lists objects an interrupted apply created without
+	// recording them, found by their import IDs; applying records them.
+	Adopted []Adoption
 	Outputs []*OutputChange
 	Destroy bool
 	// Variables are the values the plan was made with; a saved plan keeps
@@ -103,8 +113,12 @@ func (p *Plan) Summary() (add, change, destroy int) {
 	return add, change, destroy
 }
 
-// HasChanges reports whether applying would change any object or output.
+// HasChanges reports whether applying would change any object or output,
+// or record adopted objects in state.
 func (p *Plan) HasChanges() bool {
+	if len(p.Adopted) > 0 {
+		return true
+	}
 	for _, c := range p.Changes {
 		if c.Action != NoOp && c.Action != Read {
 			return true
@@ -131,6 +145,7 @@ func (p *Plan) Change(addr state.Address) *Change {
 func (p *Plan) sort() {
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Addr.Less(p.Changes[j].Addr) })
 	sort.Slice(p.Drift, func(i, j int) bool { return p.Drift[i].Addr.Less(p.Drift[j].Addr) })
+	sort.Slice(p.Adopted, func(i, j int) bool { return p.Adopted[i].Addr.Less(p.Adopted[j].Addr) })
 	sort.Slice(p.Outputs, func(i, j int) bool { return p.Outputs[i].Name < p.Outputs[j].Name })
 }
 

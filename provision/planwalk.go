@@ -277,6 +277,9 @@ func (p *planner) refresh(ctx context.Context, prov provider.Provider, sch *prov
 	if prior == nil {
 		return cty.NullVal(ty), nil
 	}
+	if prior.Status == state.Creating {
+		return p.adopt(ctx, prov, sch, addr, prior.ImportID)
+	}
 	stored, err := prior.Value(ty)
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("%s in state: %w", addr, err)
@@ -294,6 +297,28 @@ func (p *planner) refresh(ctx context.Context, prov provider.Provider, sch *prov
 	p.e.emit(Event{Type: RefreshDone, Addr: addr, ID: idOf(fresh)})
 	p.recordDrift(addr, sch, stored, fresh)
 	return fresh, nil
+}
+
+// adopt looks up the object an interrupted apply was creating when it
+// stopped (even with -refresh=false: state has no attributes for it).
+// Found, it becomes the prior object and the plan lists the adoption;
+// absent, there is no prior object and the plan creates it.
+func (p *planner) adopt(ctx context.Context, prov provider.Provider, sch *provider.Schema, addr state.Address, id string) (cty.Value, error) {
+	p.e.emit(Event{Type: RefreshStart, Addr: addr, ID: id})
+	v, err := prov.ImportResource(ctx, addr.Type, id)
+	switch {
+	case errors.Is(err, provider.ErrNoObject):
+		p.e.emit(Event{Type: RefreshDone, Addr: addr})
+		return cty.NullVal(sch.ImpliedType()), nil
+	case err != nil:
+		return cty.NilVal, fmt.Errorf("look up %q, which an interrupted apply was creating: %w", id, err)
+	}
+	v = markSensitive(sch, v)
+	p.e.emit(Event{Type: RefreshDone, Addr: addr, ID: idOf(v)})
+	p.mu.Lock()
+	p.plan.Adopted = append(p.plan.Adopted, Adoption{Addr: addr, ImportID: id})
+	p.mu.Unlock()
+	return v, nil
 }
 
 func (p *planner) recordDrift(addr state.Address, sch *provider.Schema, stored, fresh cty.Value) {

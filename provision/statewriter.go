@@ -58,6 +58,27 @@ func (w *stateWriter) update(fn func(*state.State) bool) error {
 	return nil
 }
 
+// updateDurable is update that returns once the change is written: for a
+// record that must exist before the action it announces (a create intent;
+// see applier.recordIntent).
+func (w *stateWriter) updateDurable(fn func(*state.State) bool) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	if !fn(w.st) {
+		return nil
+	}
+	w.gen++
+	gen := w.gen
+	w.cond.Broadcast()
+	for w.written < gen && w.err == nil {
+		w.cond.Wait()
+	}
+	return w.err
+}
+
 // loop writes snapshots while there are unwritten changes.
 func (w *stateWriter) loop(ctx context.Context) {
 	defer close(w.done)

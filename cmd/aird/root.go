@@ -39,7 +39,7 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "config file (default $AIRD_HOME/aird.hcl)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "debug, info, warn or error (default from config: info)")
-	root.AddCommand(standaloneCmd(g), schedulerCmd(g), workerCmd(g), webserverCmd(g), flowerCmd(g), usersCmd(g), dbCmd(g), dagsCmd(g), tasksCmd(g))
+	root.AddCommand(standaloneCmd(g), schedulerCmd(g), workerCmd(g), webserverCmd(g), flowerCmd(g), usersCmd(g), dbCmd(g), dagsCmd(g), tasksCmd(g), connectionsCmd(g), variablesCmd(g))
 	return root
 }
 

@@ -12,7 +12,9 @@ func webserverCmd(g *globals) *cobra.Command {
 		Use:   "webserver",
 		Short: "Serve the REST API and UI on the configured store",
 		Long: "Serves the Airflow-compatible REST API (/api/v1) and /health on webserver.port (default 8080) until SIGINT/SIGTERM. " +
-			"Every route but /health and /login needs a user: create one with `aird users create`.",
+			"Every route but /health and /login needs a user: create one with `aird users create`. " +
+			"With webserver.workers > 1 (AIRD_WEBSERVER_WORKERS) this process holds the port and runs that many worker processes " +
+			"serving it, replacing any that dies; give them webserver.secret_key (AIRD_WEBSERVER_SECRET_KEY) so sessions survive restarts.",
 		Args: cobra.NoArgs,
 		RunE: g.withApp(func(cmd *cobra.Command, a *app.App, _ []string) error {
 			applyPort(cmd, a, port)

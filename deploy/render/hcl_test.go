@@ -16,6 +16,7 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/airctl/airctl/workflow/config"
+	"github.com/airctl/airctl/workflow/secrets"
 )
 
 // newAirdKeys are the aird.hcl keys this package renders (or sets through
@@ -126,7 +127,8 @@ func TestAirdHCLOptionalKeysOmitted(t *testing.T) {
 // is one workflow/config reads or one listed in newAirdKeys.
 func TestAirdKeysKnownOrAnnounced(t *testing.T) {
 	allowed := append(knownAirdKeys(), newAirdKeys...)
-	envNames := map[string]bool{"AIRD_HOME": true} // a convention, not a key
+	// AIRD_HOME is a convention, the encryption key an env-only secret.
+	envNames := map[string]bool{"AIRD_HOME": true, secrets.EnvKey: true}
 	for _, k := range allowed {
 		envNames["AIRD_"+strings.ToUpper(strings.ReplaceAll(k, ".", "_"))] = true
 	}

@@ -24,6 +24,7 @@ const (
 	testDBPassword    = "db-S3cret \"q\" \\b $HOME `id` 'x' ${y} %{z}"
 	testRedisPassword = "redis-Pw-7f3a9c2e-$$-\\"
 	testSecretKey     = "secret-key-b71e0d44c9 ünïcode"
+	testEncryptionKey = "ZW5jcnlwdGlvbi1rZXktMzItYnl0ZXMtbG9uZy4uLi4="
 )
 
 func testSettings() Settings {
@@ -34,6 +35,7 @@ func testSettings() Settings {
 	s.DBPassword = testDBPassword
 	s.RedisPassword = testRedisPassword
 	s.SecretKey = testSecretKey
+	s.EncryptionKey = testEncryptionKey
 	return s
 }
 
@@ -295,7 +297,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 // settings or files are printed, logged or marshalled.
 func TestSecretsOnlyInEnvFile(t *testing.T) {
 	s := testSettings()
-	secrets := []string{testDBPassword, testRedisPassword, testSecretKey}
+	secrets := []string{testDBPassword, testRedisPassword, testSecretKey, testEncryptionKey}
 	files := mustRender(t, s, nil)
 	for _, f := range files {
 		for _, sec := range secrets {
@@ -385,12 +387,12 @@ func TestEnvFileRoundTrip(t *testing.T) {
 	if err := os.WriteFile(p, env.Content, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bash, "-c", `set -a; . "$1"; printf '%s\0%s\0%s' "$AIRD_DATABASE_PASSWORD" "$AIRD_REDIS_PASSWORD" "$AIRD_WEBSERVER_SECRET_KEY"`, "_", p).Output()
+	out, err := exec.Command(bash, "-c", `set -a; . "$1"; printf '%s\0%s\0%s\0%s' "$AIRD_DATABASE_PASSWORD" "$AIRD_REDIS_PASSWORD" "$AIRD_WEBSERVER_SECRET_KEY" "$AIRD_ENCRYPTION_KEY"`, "_", p).Output()
 	if err != nil {
 		t.Fatalf("sourcing env file: %v", err)
 	}
 	got := strings.Split(string(out), "\x00")
-	if want := []string{testDBPassword, testRedisPassword, testSecretKey}; !slices.Equal(got, want) {
+	if want := []string{testDBPassword, testRedisPassword, testSecretKey, testEncryptionKey}; !slices.Equal(got, want) {
 		t.Errorf("env file round trip: got %q, want %q", got, want)
 	}
 }
@@ -401,5 +403,16 @@ func TestRenderDeterministic(t *testing.T) {
 		if !bytes.Equal(a[i].Content, b[i].Content) {
 			t.Errorf("%s differs between two renders", a[i].Path)
 		}
+	}
+}
+
+// The encryption key is optional: without it the env file simply lacks the
+// line (aird then takes connections from AIRD_CONN_* only).
+func TestEncryptionKeyOptional(t *testing.T) {
+	s := testSettings()
+	s.EncryptionKey = ""
+	env := byPath(t, mustRender(t, s, nil), "/etc/aird/aird.env")
+	if strings.Contains(string(env.Content), "AIRD_ENCRYPTION_KEY") {
+		t.Errorf("env file names AIRD_ENCRYPTION_KEY without a key:\n%s", env.Content)
 	}
 }

@@ -115,6 +115,9 @@ type Settings struct {
 	DBPassword    Secret
 	RedisPassword Secret
 	SecretKey     Secret
+	// EncryptionKey (AIRD_ENCRYPTION_KEY) encrypts the connections aird
+	// stores; optional: without it connections come from AIRD_CONN_* only.
+	EncryptionKey Secret
 }
 
 // Defaults returns the reference deployment (DESIGN.md). DBHost and the
@@ -162,7 +165,7 @@ func Defaults() Settings {
 // logs, or rendering a reviewable preview (`airctl render` without secrets
 // at hand still yields a complete set of files).
 func (s Settings) Redacted() Settings {
-	for _, p := range []*Secret{&s.DBPassword, &s.RedisPassword, &s.SecretKey} {
+	for _, p := range []*Secret{&s.DBPassword, &s.RedisPassword, &s.SecretKey, &s.EncryptionKey} {
 		if p.IsSet() {
 			*p = Redacted
 		}
@@ -180,7 +183,7 @@ type field[T any] struct {
 
 // secrets lists the secret fields by name, for checks and scrubbing.
 func (s Settings) secrets() []field[Secret] {
-	return []field[Secret]{{"DBPassword", s.DBPassword}, {"RedisPassword", s.RedisPassword}, {"SecretKey", s.SecretKey}}
+	return []field[Secret]{{"DBPassword", s.DBPassword}, {"RedisPassword", s.RedisPassword}, {"SecretKey", s.SecretKey}, {"EncryptionKey", s.EncryptionKey}}
 }
 
 // BinPath is the aird binary of the current release.
@@ -388,6 +391,7 @@ func (s Settings) validateSecrets() []error {
 	var errs []error
 	for _, f := range s.secrets() {
 		switch v := f.v.Reveal(); {
+		case v == "" && f.name == "EncryptionKey": // optional, see the field
 		case v == "":
 			errs = append(errs, fmt.Errorf("%s: required", f.name))
 		case strings.ContainsFunc(v, unicode.IsControl):

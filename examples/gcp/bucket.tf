@@ -3,7 +3,7 @@ resource "google_storage_bucket" "logs" {
   name                        = "${var.project_id}-${var.name}-logs"
   location                    = upper(var.region)
   uniform_bucket_level_access = true
-  force_destroy               = false
+  force_destroy               = var.log_bucket_force_destroy
   labels                      = local.labels
 
   versioning {

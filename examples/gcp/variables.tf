@@ -87,6 +87,12 @@ variable "log_retention_days" {
   }
 }
 
+variable "log_bucket_force_destroy" {
+  type        = bool
+  description = "Let destroy delete the log bucket with the task logs in it (tests, throwaway stacks); false keeps destroy from deleting logs."
+  default     = false
+}
+
 variable "labels" {
   type        = map(string)
   description = "Extra labels for the VM, the database and the bucket."

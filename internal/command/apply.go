@@ -41,9 +41,12 @@ Options:
   -parallel=N, -batch=N, -trust-on-first-use, -force-unlock, -binary=PATH
                        As for "airctl deploy".
 
-  After a successful apply, the deploy block is evaluated against the new
-  state and the hosts are deployed as "airctl deploy" does, with progress
-  per host and step (-json: one event per line).
+  Each deploy block is evaluated and its hosts deployed as "airctl deploy"
+  does as soon as the resources it references (the VM, the database) are
+  applied, while the rest of the apply (load balancer, certificate) goes
+  on; a block whose resources this apply did not visit (no changes,
+  -target) is deployed after it.
+  Progress is shown per host and step (-json: one event per line).
 
   Ctrl-C once stops gracefully: nothing new starts, running operations
   finish and are saved in the state, the lock is released. Twice cancels
@@ -110,18 +113,23 @@ func apply(m *meta, args []string, destroy bool) int {
 		return exitError
 	}
 	defer o.close()
+	deploying := r.deploy && !r.pf.destroy && len(o.cfg.Deploys) > 0
+	var early *earlyDeploys
+	if deploying {
+		early = o.deployEarly(s, r.df)
+	}
 	p, code, ok := o.planForApply(s, &r)
 	if ok {
 		code = o.apply(s, p)
 	} else if code != exitOK {
 		return code
 	}
-	// "No changes" (ok false, exit 0) still deploys: the revision may
-	// have changed even though the infrastructure did not.
-	if code != exitOK || !r.deploy || r.pf.destroy {
+	if !deploying {
 		return code
 	}
-	return o.deployAfterApply(s, r.df)
+	// "No changes" (ok false, exit 0) still deploys: the revision may
+	// have changed even though the infrastructure did not.
+	return o.deployAfterApply(s, r.df, code, early)
 }
 
 // checkApplyArgs validates the combination of arguments before anything

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -220,22 +221,28 @@ func (m *meta) deployResult(name string, res deploy.Result, err error) {
 	fmt.Fprintf(m.stdout, "\n%s\n", m.opts().Bold(msg))
 }
 
-// deployAfterApply deploys against the state apply just wrote, unless the
-// configuration has no deploy block or -deploy=false was given.
-func (o *operation) deployAfterApply(s *stops, df deployFlags) int {
-	m := o.m
-	if len(o.cfg.Deploys) == 0 {
-		return exitOK
+// deployAfterApply waits for the deploys the apply started early and,
+// if the apply succeeded (code), deploys the remaining blocks against the
+// state it wrote.
+func (o *operation) deployAfterApply(s *stops, df deployFlags, code int, early *earlyDeploys) int {
+	started, ok := early.wait()
+	if !ok {
+		code = exitError
+	}
+	var rest []string
+	for name := range o.cfg.Deploys {
+		if !slices.Contains(started, name) {
+			rest = append(rest, name)
+		}
+	}
+	if code != exitOK || len(rest) == 0 || s.ctx.Err() != nil {
+		return code
 	}
 	st, err := o.backend.Read(s.ctx)
 	if err != nil {
-		return m.fail(fmt.Errorf("read the state to deploy: %w", err))
+		return o.m.fail(fmt.Errorf("read the state to deploy: %w", err))
 	}
-	specs, ok := m.evalDeploys(o.cfg, st, o.engine.Variables)
-	if !ok {
-		return exitError
-	}
-	return m.deploy(s, specs, df)
+	return o.deployBlocks(s, st, rest, df)
 }
 
 // sshTimeout bounds each read-only remote command (releases, status).

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/airctl/airctl/deploy/ssh"
 	"github.com/airctl/airctl/internal/testenv"
+	"github.com/airctl/airctl/provision/provider/testprovider"
 )
 
 // deployHost is a test deploy target: a real sshd logged into as a
@@ -25,11 +27,13 @@ import (
 // and sudo shims, and a stand-in webserver answering /health on the
 // loopback (reached through the SSH tunnel like the real one).
 type deployHost struct {
-	srv     *testenv.SSHServer
-	dest    string
-	root    string // release root, dest included
-	sysLog  string
-	webPort int
+	srv    *testenv.SSHServer
+	dest   string
+	root   string // release root, dest included
+	sysLog string
+	// journalLog records the journalctl shim's calls (see journalctlShim).
+	journalLog string
+	webPort    int
 }
 
 func newDeployHost(t *testing.T) *deployHost {
@@ -40,10 +44,11 @@ func newDeployHost(t *testing.T) *deployHost {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dest) })
-	h := &deployHost{srv: srv, dest: dest, root: filepath.Join(dest, "opt", "airctl"), sysLog: filepath.Join(dest, "systemctl.log")}
+	h := &deployHost{srv: srv, dest: dest, root: filepath.Join(dest, "opt", "airctl"), sysLog: filepath.Join(dest, "systemctl.log"), journalLog: filepath.Join(dest, "journalctl.log")}
 	writeOwned(t, filepath.Join(dest, "etc", "redis", "redis.conf"), "port 6379\n", 0o644)
 	writeOwned(t, filepath.Join(dest, "shims", "systemctl"), systemctlShim(ssh.Quote(h.sysLog)), 0o755)
 	writeOwned(t, filepath.Join(dest, "shims", "sudo"), sudoShim(), 0o755)
+	writeOwned(t, filepath.Join(dest, "shims", "journalctl"), journalctlShim(ssh.Quote(h.journalLog)), 0o755)
 	chownTree(t, srv.User, dest)
 
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -69,12 +74,14 @@ exit 0
 }
 
 // sudoShim runs the command as the login user; account and package
-// management are skipped, and install's -o/-g dropped (that needs root).
+// management are skipped, install's -o/-g dropped (that needs root), and
+// journalctl is the shim next to it.
 func sudoShim() string {
 	return `#!/bin/sh
 [ "$1" = -n ] && shift
 case "$1" in
 useradd|groupadd|usermod|apt-get|chown) exit 0 ;;
+journalctl) shift; exec "$(dirname "$0")/journalctl" "$@" ;;
 install)
   shift; n=$#
   while [ "$n" -gt 0 ]; do
@@ -348,5 +355,46 @@ func TestDeployAndRollbackRespectTheHostLock(t *testing.T) {
 	contains(t, r, "stdout", "forcibly removed the lock of alice@laptop", "1 unchanged")
 	if _, err := os.Stat(filepath.Join(h.root, ".deploy.lock")); !os.IsNotExist(err) {
 		t.Errorf("lock left behind: %v", err)
+	}
+}
+
+// TestApplyDeploysAsSoonAsItsResourcesExist: the deploy block needs only
+// test_thing.vm, so the rollout runs while an unrelated slow resource (a
+// certificate, held at a gate) is still being created, and is complete
+// before that resource is.
+func TestApplyDeploysAsSoonAsItsResourcesExist(t *testing.T) {
+	t.Parallel()
+	h := newDeployHost(t)
+	c := newDeployCLI(t, h, knownHostsOf(t, h))
+	c.write("cert.tf", `resource "test_thing" "cert" {
+  name = "cert"
+}
+`)
+	gate := c.tp.Block(testprovider.OpCreate, "cert")
+	defer gate.Release()
+	stdout := newSyncBuffer()
+	done := make(chan result, 1)
+	go func() { done <- c.runWith(context.Background(), nil, stdout, "apply", "-auto-approve") }()
+	waitArrival(t, gate)
+	stdout.waitFor(t, "Deploy complete!")
+	gate.Release()
+	r := <-done
+	if r.code != exitOK {
+		t.Fatalf("apply: %s", r)
+	}
+	order := []string{"test_thing.vm: Creation complete", `Deploying "airflow" to 1 host(s)`, "Deploy complete!", "test_thing.cert: Creation complete", "Apply complete!"}
+	last := -1
+	for _, s := range order {
+		i := strings.Index(r.stdout, s)
+		if i < last {
+			t.Fatalf("want %q after %q in the output:\n%s", s, order, r.stdout)
+		}
+		last = i
+	}
+	if n := strings.Count(r.stdout, "Deploying "); n != 1 {
+		t.Errorf("deployed %d times; want once:\n%s", n, r.stdout)
+	}
+	if _, err := os.Readlink(filepath.Join(h.root, "current")); err != nil {
+		t.Errorf("no current release: %v", err)
 	}
 }

@@ -171,6 +171,15 @@ func systemctlOf(s provision.DeploySpec) string {
 	return "sudo -n systemctl"
 }
 
+// sudoOf is the sudo command prefix a spec asks for, with the deployer's
+// default.
+func sudoOf(s provision.DeploySpec) string {
+	if s.Sudo != "" {
+		return s.Sudo
+	}
+	return "sudo -n"
+}
+
 // hostPath maps a path on the host below dest_dir.
 func hostPath(t sshTarget, p string) string {
 	if t.host.DestDir == "" {

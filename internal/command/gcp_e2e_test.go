@@ -421,7 +421,7 @@ var gcpCreateMethods = map[string][]string{
 // data sources, outputs) and resources whose creates are synchronous
 // (buckets, random_*) weigh 0. With opTime = exactLatency it is the lower
 // bound of any walk, whatever its parallelism.
-func gcpCriticalPath(tb testing.TB, dir string, lat *gcpfake.Latency, opTime func(time.Duration) time.Duration) (time.Duration, []string) {
+func gcpCriticalPath(tb testing.TB, dir string, lat *gcpfake.Latency, opTime func(method string, d time.Duration) time.Duration) (time.Duration, []string) {
 	tb.Helper()
 	cfg, diags := config.LoadDir(dir)
 	if diags.HasErrors() {
@@ -432,7 +432,7 @@ func gcpCriticalPath(tb testing.TB, dir string, lat *gcpfake.Latency, opTime fun
 		typ, _, _ := strings.Cut(node, ".")
 		var d time.Duration
 		for _, m := range gcpCreateMethods[typ] {
-			d += opTime(lat.For(m))
+			d += opTime(m, lat.For(m))
 		}
 		return d
 	}
@@ -467,24 +467,25 @@ func gcpCriticalPath(tb testing.TB, dir string, lat *gcpfake.Latency, opTime fun
 	return top.d, top.chain
 }
 
-// gcpPollQuantized is when the google provider first sees an operation of
-// duration d DONE: it polls at once, then after waits that start at 200 ms
-// and double up to 2 s (opPollInitial/opPollMax in
-// provision/google/config.go, used by waitOp and waitSQL). The critical
-// path under this weighting separates the cost of polling from the
-// engine's own overhead.
-func gcpPollQuantized(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
+// gcpPollQuantized is when the google provider first sees an operation
+// of method (duration d) DONE: compute operations at once (it calls their
+// wait method), Cloud SQL ones at its first poll past d, polls coming
+// every 1/16 of the time elapsed, at least 25 ms and at most 2 s apart
+// (sqlPollWait in provision/google/config.go). The critical path under
+// this weighting separates the cost of polling from the engine's own
+// overhead.
+func gcpPollQuantized(method string, d time.Duration) time.Duration {
+	if d <= 0 || !strings.HasPrefix(method, "sql.") {
+		return d
 	}
 	var t time.Duration
-	for wait := 200 * time.Millisecond; t < d; wait = min(2*wait, 2*time.Second) {
-		t += wait
+	for t < d {
+		t += min(max(t/16, 25*time.Millisecond), 2*time.Second)
 	}
 	return t
 }
 
-func exactLatency(d time.Duration) time.Duration { return d }
+func exactLatency(_ string, d time.Duration) time.Duration { return d }
 
 // BenchmarkApplyExampleRealisticLatency applies examples/gcp against the
 // fake's realistic latency profile (GCP's median operation durations
@@ -501,7 +502,7 @@ func exactLatency(d time.Duration) time.Duration { return d }
 // graph lets them run side by side; at the realistic latencies that adds
 // one user insert (8 s real, 133 ms at scale 1) to the measured time.
 func BenchmarkApplyExampleRealisticLatency(b *testing.B) {
-	for _, scale := range []float64{0.25, 1} {
+	for _, scale := range []float64{0.1, 0.25, 1} {
 		b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
 			lat := gcpfake.RealisticLatency().Scaled(scale)
 			var wall, critical, quantized time.Duration

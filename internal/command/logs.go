@@ -15,7 +15,8 @@ const logsUsage = `Usage: airctl [global options] logs [options] SERVICE
 
   Shows the journal of aird-SERVICE (scheduler, webserver, worker@1,
   flower, ...) on each host of the deploy block, through journalctl over
-  SSH. With -f it keeps following new lines until Ctrl-C.
+  SSH (run with the block's sudo prefix, so the login user needs no
+  journal group). With -f it keeps following new lines until Ctrl-C.
 
 Options:
   -f                   Follow: print new lines as they arrive.
@@ -76,10 +77,11 @@ func (m *meta) hostLogs(ctx context.Context, t sshTarget, unit string, n int, fo
 		return err
 	}
 	defer c.Close()
+	journalctl := sudoOf(t.spec) + " journalctl"
 	if !follow {
-		out, err := c.Output(ctx, "journalctl --no-pager -u "+ssh.Quote(unit)+" -n "+strconv.Itoa(n))
+		out, err := c.Output(ctx, journalctl+" --no-pager -u "+ssh.Quote(unit)+" -n "+strconv.Itoa(n))
 		if err != nil {
-			return fmt.Errorf("journalctl: %w (the login user needs to be in the systemd-journal or adm group)", err)
+			return fmt.Errorf("journalctl: %w (the login user needs passwordless sudo for journalctl, as for systemctl)", err)
 		}
 		_, err = m.stdout.Write(out)
 		return err
@@ -88,7 +90,7 @@ func (m *meta) hostLogs(ctx context.Context, t sshTarget, unit string, n int, fo
 	ticker := time.NewTicker(followInterval)
 	defer ticker.Stop()
 	for {
-		cmd := "journalctl --no-pager --show-cursor -u " + ssh.Quote(unit)
+		cmd := journalctl + " --no-pager --show-cursor -u " + ssh.Quote(unit)
 		if cursor == "" {
 			cmd += " -n " + strconv.Itoa(n)
 		} else {

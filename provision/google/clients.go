@@ -59,6 +59,10 @@ type computeClients struct {
 	firewalls       *compute.FirewallsClient
 	networks        *compute.NetworksClient
 	subnetworks     *compute.SubnetworksClient
+	// The operation clients serve waitOp.
+	globalOps *compute.GlobalOperationsClient
+	regionOps *compute.RegionOperationsClient
+	zoneOps   *compute.ZoneOperationsClient
 }
 
 func newComputeClients(ctx context.Context, s settings) (*lazy[*computeClients], error) {
@@ -99,6 +103,9 @@ func newComputeClients(ctx context.Context, s settings) (*lazy[*computeClients],
 		build(func() (e error) { c.firewalls, e = compute.NewFirewallsRESTClient(ctx, opts...); return })
 		build(func() (e error) { c.networks, e = compute.NewNetworksRESTClient(ctx, opts...); return })
 		build(func() (e error) { c.subnetworks, e = compute.NewSubnetworksRESTClient(ctx, opts...); return })
+		build(func() (e error) { c.globalOps, e = compute.NewGlobalOperationsRESTClient(ctx, opts...); return })
+		build(func() (e error) { c.regionOps, e = compute.NewRegionOperationsRESTClient(ctx, opts...); return })
+		build(func() (e error) { c.zoneOps, e = compute.NewZoneOperationsRESTClient(ctx, opts...); return })
 		if err != nil {
 			return nil, fmt.Errorf("%w; check the credentials setting or run \"gcloud auth application-default login\"", err)
 		}

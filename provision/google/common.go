@@ -49,3 +49,16 @@ func nullUnknownsIn(v cty.Value) cty.Value {
 	})
 	return out
 }
+
+// namedID is a resource's ImportID: the ID id builds from the planned
+// value and its name, known before the create because the user names GCP
+// objects ("" while the name is unknown).
+func (g *gcp) namedID(id func(planned cty.Value, name string) string) func(cty.Value) string {
+	return func(planned cty.Value) string {
+		name := provider.String(planned, "name")
+		if name == "" {
+			return ""
+		}
+		return id(planned, name)
+	}
+}

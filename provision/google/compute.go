@@ -10,6 +10,7 @@ import (
 	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
+	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/googleapis/gax-go/v2/apierror"
 	"github.com/zclconf/go-cty/cty"
 	"google.golang.org/api/googleapi"
@@ -19,45 +20,65 @@ import (
 // operation to wait for, references must be URLs (GCP rejects bare names),
 // and updates carry the current fingerprint.
 
-// waitOp polls a compute operation until it is DONE, retrying transient
-// polling errors. It does not use op.Wait, which gives up on the first
-// failed poll and sleeps at least a second between polls; and it also
-// reports an operation that failed with only error.errors set, which
-// op.Wait treats as success.
-func (g *gcp) waitOp(ctx context.Context, op *compute.Operation, what string) error {
+// waitOp waits for a compute operation through the API's wait method,
+// which answers as soon as the operation is DONE (or after about two
+// minutes, when it is called again): unlike polling, no interval past the
+// operation's end adds to the apply's critical path, and there is one
+// request per operation instead of one per poll. Transient errors are
+// retried as any call's. done reports whether the operation was seen
+// DONE; err also carries an operation that failed with only error.errors
+// set, which the client's op.Wait treats as success.
+func (g *gcp) waitOp(ctx context.Context, op *compute.Operation, what string) (done bool, err error) {
 	if op == nil {
-		return nil
+		return true, nil
 	}
-	p := g.retry
-	if p.initial == 0 {
-		p = defaultRetry
+	c, err := g.computeAPI()
+	if err != nil {
+		return false, err
 	}
-	backoff, maxBackoff := g.pollPolicy()
-	give := time.Now().Add(p.deadline + 30*time.Minute) // the operation's own time is not a retry budget
-	for !op.Done() {
-		if err := op.Poll(ctx); err != nil {
-			if op.Done() {
-				return fmt.Errorf("%s: operation %s failed: %w", what, op.Name(), err)
+	pb := op.Proto()
+	for pb.GetStatus() != computepb.Operation_DONE {
+		err := g.do(ctx, what+": wait for operation "+pb.GetName(), func(ctx context.Context) error {
+			next, err := c.waitOperation(ctx, pb)
+			if err == nil {
+				pb = next
 			}
-			if !isTransient(err) || time.Now().After(give) {
-				return fmt.Errorf("%s: polling operation %s: %w", what, op.Name(), err)
-			}
+			return err
+		})
+		if err != nil {
+			return false, fmt.Errorf("%s: waiting for operation %s: %w", what, pb.GetName(), err)
 		}
-		if op.Done() {
-			break
-		}
-		if err := sleepCtx(ctx, backoff); err != nil {
-			return fmt.Errorf("%s: waiting for operation %s: %w", what, op.Name(), err)
-		}
-		backoff = min(2*backoff, maxBackoff)
 	}
-	return opError(op, what)
+	return true, opError(pb, what)
+}
+
+// waitOperation calls the wait method of op's scope (zone, region or
+// global), in op's project as its selfLink names it.
+func (c *computeClients) waitOperation(ctx context.Context, op *computepb.Operation) (*computepb.Operation, error) {
+	project := segmentAfter(op.GetSelfLink(), "projects")
+	switch {
+	case op.GetZone() != "":
+		return c.zoneOps.Wait(ctx, &computepb.WaitZoneOperationRequest{Project: project, Zone: lastSegment(op.GetZone()), Operation: op.GetName()})
+	case op.GetRegion() != "":
+		return c.regionOps.Wait(ctx, &computepb.WaitRegionOperationRequest{Project: project, Region: lastSegment(op.GetRegion()), Operation: op.GetName()})
+	}
+	return c.globalOps.Wait(ctx, &computepb.WaitGlobalOperationRequest{Project: project, Operation: op.GetName()})
+}
+
+// segmentAfter is the path segment following name in a URL or path.
+func segmentAfter(path, name string) string {
+	parts := strings.Split(path, "/")
+	for i := 0; i+1 < len(parts); i++ {
+		if parts[i] == name {
+			return parts[i+1]
+		}
+	}
+	return ""
 }
 
 // opError turns a DONE operation's error fields into an API error, so
 // that callers can test its HTTP code like any other.
-func opError(op *compute.Operation, what string) error {
-	pb := op.Proto()
+func opError(pb *computepb.Operation, what string) error {
 	code := int(pb.GetHttpErrorStatusCode())
 	if len(pb.GetError().GetErrors()) == 0 && (code == 0 || (code >= 200 && code < 300)) {
 		return nil
@@ -75,7 +96,7 @@ func opError(op *compute.Operation, what string) error {
 		ge.Message = strings.TrimPrefix(ge.Message+": "+strings.Join(msgs, "; "), ": ")
 	}
 	err, _ := apierror.FromError(ge)
-	return fmt.Errorf("%s: operation %s failed: %w", what, op.Name(), err)
+	return fmt.Errorf("%s: operation %s failed: %w", what, pb.GetName(), err)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -103,7 +124,8 @@ func (g *gcp) call(ctx context.Context, what string, fn func(context.Context) (*
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return g.waitOp(ctx, op, what)
+	_, err = g.waitOp(ctx, op, what)
+	return err
 }
 
 // insert creates a compute object and waits for it; see gcp.create for
@@ -116,11 +138,11 @@ func (g *gcp) insert(ctx context.Context, typeName, id string, fn func(context.C
 	}); err != nil {
 		return err
 	}
-	if err := g.waitOp(ctx, op, "create "+typeName+" "+id); err != nil {
+	if done, err := g.waitOp(ctx, op, "create "+typeName+" "+id); err != nil {
 		if isConflict(err) {
 			return alreadyExists(typeName, id, err)
 		}
-		if !op.Done() {
+		if !done {
 			// Accepted but not seen to finish (interrupted, or polling
 			// gave up): the object may well exist.
 			return &pendingError{err}
@@ -177,7 +199,7 @@ func (g *gcp) remove(ctx context.Context, what string, fn func(context.Context) 
 		return nil
 	}
 	if err == nil {
-		err = g.waitOp(ctx, op, what)
+		_, err = g.waitOp(ctx, op, what)
 	}
 	if isNotFound(err) {
 		return nil

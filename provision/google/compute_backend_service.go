@@ -193,7 +193,8 @@ func backendServiceResource(g *gcp) *provider.Resource {
 				return c.backendServices.Delete(ctx, &computepb.DeleteBackendServiceRequest{Project: project, BackendService: name})
 			})
 		},
-		Import: importGlobal(g, "backendServices", backendServiceSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "backendServices", name) }),
+		Import:   importGlobal(g, "backendServices", backendServiceSchema, read),
 	}
 }
 

@@ -127,6 +127,9 @@ func diskResource(g *gcp) *provider.Resource {
 				return c.disks.Delete(ctx, &computepb.DeleteDiskRequest{Project: project, Zone: zone, Disk: name})
 			})
 		},
+		ImportID: g.namedID(func(v cty.Value, name string) string {
+			return "projects/" + g.project(v) + "/zones/" + g.zone(v) + "/disks/" + name
+		}),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			project, zone, name, err := parseID(id, g.settings.project, g.settings.zone, 3)
 			if err != nil {

@@ -173,6 +173,7 @@ func firewallResource(g *gcp) *provider.Resource {
 				return c.firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: project, Firewall: name})
 			})
 		},
-		Import: importGlobal(g, "firewalls", firewallSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "firewalls", name) }),
+		Import:   importGlobal(g, "firewalls", firewallSchema, read),
 	}
 }

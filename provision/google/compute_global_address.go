@@ -84,6 +84,7 @@ func globalAddressResource(g *gcp) *provider.Resource {
 				return c.addresses.Delete(ctx, &computepb.DeleteGlobalAddressRequest{Project: project, Address: name})
 			})
 		},
-		Import: importGlobal(g, "addresses", globalAddressSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "addresses", name) }),
+		Import:   importGlobal(g, "addresses", globalAddressSchema, read),
 	}
 }

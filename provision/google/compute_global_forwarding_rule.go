@@ -159,6 +159,7 @@ func forwardingRuleResource(g *gcp) *provider.Resource {
 				return c.forwardingRules.Delete(ctx, &computepb.DeleteGlobalForwardingRuleRequest{Project: project, ForwardingRule: name})
 			})
 		},
-		Import: importGlobal(g, "forwardingRules", forwardingRuleSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "forwardingRules", name) }),
+		Import:   importGlobal(g, "forwardingRules", forwardingRuleSchema, read),
 	}
 }

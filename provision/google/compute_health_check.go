@@ -182,6 +182,7 @@ func healthCheckResource(g *gcp) *provider.Resource {
 				return c.healthChecks.Delete(ctx, &computepb.DeleteHealthCheckRequest{Project: project, HealthCheck: name})
 			})
 		},
-		Import: importGlobal(g, "healthChecks", healthCheckSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "healthChecks", name) }),
+		Import:   importGlobal(g, "healthChecks", healthCheckSchema, read),
 	}
 }

@@ -111,8 +111,9 @@ func instanceResource(g *gcp) *provider.Resource {
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return g.readInstance(ctx, g.project(cur), g.zone(cur), provider.String(cur, "name"), cur)
 		},
-		Update: g.updateInstance,
-		Delete: g.deleteInstance,
+		Update:   g.updateInstance,
+		Delete:   g.deleteInstance,
+		ImportID: g.namedID(func(v cty.Value, name string) string { return instanceID(g.project(v), g.zone(v), name) }),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			project, zone, name, err := parseID(id, g.settings.project, g.settings.zone, 3)
 			if err != nil {

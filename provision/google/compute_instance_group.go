@@ -206,6 +206,9 @@ func instanceGroupResource(g *gcp) *provider.Resource {
 				return c.instanceGroups.Delete(ctx, &computepb.DeleteInstanceGroupRequest{Project: project, Zone: zone, InstanceGroup: name})
 			})
 		},
+		ImportID: g.namedID(func(v cty.Value, name string) string {
+			return "projects/" + g.project(v) + "/zones/" + g.zone(v) + "/instanceGroups/" + name
+		}),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			project, zone, name, err := parseID(id, g.settings.project, g.settings.zone, 3)
 			if err != nil {

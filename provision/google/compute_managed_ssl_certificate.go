@@ -101,6 +101,7 @@ func managedCertResource(g *gcp) *provider.Resource {
 				return c.sslCerts.Delete(ctx, &computepb.DeleteSslCertificateRequest{Project: project, SslCertificate: name})
 			})
 		},
-		Import: importGlobal(g, "sslCertificates", managedCertSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "sslCertificates", name) }),
+		Import:   importGlobal(g, "sslCertificates", managedCertSchema, read),
 	}
 }

@@ -96,7 +96,8 @@ func networkResource(g *gcp) *provider.Resource {
 				return c.networks.Delete(ctx, &computepb.DeleteNetworkRequest{Project: project, Network: name})
 			})
 		},
-		Import: importGlobal(g, "networks", networkSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "networks", name) }),
+		Import:   importGlobal(g, "networks", networkSchema, read),
 	}
 }
 

@@ -100,6 +100,9 @@ func subnetworkResource(g *gcp) *provider.Resource {
 				return c.subnetworks.Delete(ctx, &computepb.DeleteSubnetworkRequest{Project: project, Region: region, Subnetwork: name})
 			})
 		},
+		ImportID: g.namedID(func(v cty.Value, name string) string {
+			return "projects/" + g.project(v) + "/regions/" + g.region(v) + "/subnetworks/" + name
+		}),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			project, region, name, err := parseID(id, g.settings.project, g.settings.region, 3)
 			if err != nil {

@@ -99,6 +99,7 @@ func httpProxyResource(g *gcp) *provider.Resource {
 				return c.httpProxies.Delete(ctx, &computepb.DeleteTargetHttpProxyRequest{Project: project, TargetHttpProxy: name})
 			})
 		},
-		Import: importGlobal(g, "targetHttpProxies", httpProxySchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "targetHttpProxies", name) }),
+		Import:   importGlobal(g, "targetHttpProxies", httpProxySchema, read),
 	}
 }

@@ -134,6 +134,7 @@ func httpsProxyResource(g *gcp) *provider.Resource {
 				return c.httpsProxies.Delete(ctx, &computepb.DeleteTargetHttpsProxyRequest{Project: project, TargetHttpsProxy: name})
 			})
 		},
-		Import: importGlobal(g, "targetHttpsProxies", httpsProxySchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "targetHttpsProxies", name) }),
+		Import:   importGlobal(g, "targetHttpsProxies", httpsProxySchema, read),
 	}
 }

@@ -152,6 +152,7 @@ func urlMapResource(g *gcp) *provider.Resource {
 				return c.urlMaps.Delete(ctx, &computepb.DeleteUrlMapRequest{Project: project, UrlMap: name})
 			})
 		},
-		Import: importGlobal(g, "urlMaps", urlMapSchema, read),
+		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "urlMaps", name) }),
+		Import:   importGlobal(g, "urlMaps", urlMapSchema, read),
 	}
 }

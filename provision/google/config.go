@@ -169,19 +169,24 @@ func (g *gcp) configure(ctx context.Context, cfg cty.Value) error {
 // retried with jittered exponential backoff for up to five minutes.
 var defaultRetry = retryPolicy{initial: 500 * time.Millisecond, max: 15 * time.Second, deadline: 5 * time.Minute}
 
-// Operations are polled more often than failed calls are retried: every
-// poll past an operation's end adds to the apply's critical path, while a
-// GET every 2 s on a multi-minute operation costs nothing worth saving.
+// Cloud SQL has no wait method, so its operations are polled, at a
+// fraction of the time they have run so far: the poll that sees one DONE
+// comes at most 1/sqlPollFraction past its end whatever its length (a
+// user insert of seconds, an instance create of ten minutes), where a
+// doubling interval could add almost the whole operation again. A long
+// operation is polled about 85 times in its first 30 s, then every
+// sqlPollMax.
 const (
-	opPollInitial = 200 * time.Millisecond
-	opPollMax     = 2 * time.Second
+	sqlPollMin      = 25 * time.Millisecond
+	sqlPollMax      = 2 * time.Second
+	sqlPollFraction = 16
 )
 
-// pollPolicy is the polling schedule of long-running operations.
-func (g *gcp) pollPolicy() (initial, max time.Duration) {
-	p := g.retry
-	if p.initial == 0 {
-		p = defaultRetry
+// sqlPollWait sleeps until the next poll of something started at start.
+func (g *gcp) sqlPollWait(ctx context.Context, start time.Time) error {
+	floor := sqlPollMin
+	if g.retry.initial > 0 {
+		floor = min(floor, g.retry.initial)
 	}
-	return min(p.initial, opPollInitial), min(p.max, opPollMax)
+	return sleepCtx(ctx, min(max(time.Since(start)/sqlPollFraction, floor), sqlPollMax))
 }

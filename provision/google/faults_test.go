@@ -64,11 +64,11 @@ resource "google_compute_health_check" "hc" {
 func TestInterruptedCreateIsRecorded(t *testing.T) {
 	t.Parallel()
 	// The insert's operation runs for a moment (FastLatency), and the
-	// first poll of it hangs until the apply is aborted.
-	abort, cancel := abortOnRequest("GET /compute/v1/projects/p1/global/operations/")
+	// first wait for it hangs until the apply is aborted.
+	abort, cancel := abortOnRequest("POST /compute/v1/projects/p1/global/operations/")
 	defer cancel()
 	e := newEnv(t, gcpfake.Options{Latency: gcpfake.FastLatency(), Logf: abort.logf,
-		Faults: []gcpfake.Fault{{Method: "GET", Path: "/global/operations/", Times: 1, Hang: true}}})
+		Faults: []gcpfake.Fault{{Method: "POST", Path: "/global/operations/", Times: 1, Hang: true}}})
 	e.config(`
 resource "google_compute_health_check" "hc" {
   name = "hc"

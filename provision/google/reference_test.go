@@ -49,6 +49,7 @@ func TestReferenceStack(t *testing.T) {
 		t.Fatalf("connection_name = %q", got)
 	}
 	e.noChanges()
+	e.checkPlannedImportIDs()
 
 	// Every managed object imports by its id (google_sql_user by
 	// INSTANCE/NAME: its id is Terraform's name/host/instance) to a state

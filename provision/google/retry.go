@@ -13,6 +13,8 @@ import (
 
 	"github.com/googleapis/gax-go/v2/apierror"
 	"google.golang.org/api/googleapi"
+
+	"github.com/airctl/airctl/provision/provider"
 )
 
 // retryPolicy bounds retries of transient errors: each wait is a random
@@ -121,5 +123,13 @@ var errNotConfigured = errors.New("the google provider is not configured")
 // airctl never adopts it silently (it may belong to someone else), but
 // tells how to bring it under management.
 func alreadyExists(typeName, id string, err error) error {
-	return fmt.Errorf("%s %q already exists: import it with: airctl import %s.<name> %s (%w)", typeName, id, typeName, id, err)
+	return &existsError{fmt.Errorf("%s %q already exists: import it with: airctl import %s.<name> %s (%w)", typeName, id, typeName, id, err)}
 }
+
+// existsError tells the engine (errors.Is provider.ErrAlreadyExists) that
+// the object it recorded as being created is not its own.
+type existsError struct{ error }
+
+func (e *existsError) Unwrap() error { return e.error }
+
+func (e *existsError) Is(target error) bool { return target == provider.ErrAlreadyExists }

@@ -34,15 +34,15 @@ func (g *gcp) sqlCall(ctx context.Context, project, instance, what string, fn fu
 	return g.waitSQL(ctx, svc, project, op, what)
 }
 
-// waitSQL polls op until DONE with backoff, retrying transient errors.
-// Giving up before DONE is a pendingError: the change may still happen.
+// waitSQL polls op until DONE (see sqlPollWait), retrying transient
+// errors. Giving up before DONE is a pendingError: the change may still
+// happen.
 func (g *gcp) waitSQL(ctx context.Context, svc *sqladmin.Service, project string, op *sqladmin.Operation, what string) error {
-	backoff, maxBackoff := g.pollPolicy()
+	start := time.Now()
 	for op.Status != "DONE" {
-		if err := sleepCtx(ctx, backoff); err != nil {
+		if err := g.sqlPollWait(ctx, start); err != nil {
 			return &pendingError{fmt.Errorf("%s: waiting for operation %s: %w", what, op.Name, err)}
 		}
-		backoff = min(2*backoff, maxBackoff)
 		name := op.Name
 		err := g.do(ctx, "poll operation "+name, func(ctx context.Context) (err error) {
 			op, err = svc.Operations.Get(project, name).Context(ctx).Do()

@@ -38,6 +38,9 @@ func sqlDatabaseResource(g *gcp) *provider.Resource {
 		// deletion_policy is airctl-side: changing it needs no API call.
 		Update: func(_ context.Context, _, planned cty.Value) (cty.Value, error) { return planned, nil },
 		Delete: g.deleteSQLDatabase,
+		ImportID: g.namedID(func(v cty.Value, name string) string {
+			return sqlDatabaseID(g.project(v), provider.String(v, "instance"), name)
+		}),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			parts := strings.Split(strings.Trim(id, "/"), "/")
 			project, instance, name := g.settings.project, "", ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/zclconf/go-cty/cty"
 	sqladmin "google.golang.org/api/sqladmin/v1"
@@ -119,8 +120,9 @@ func sqlInstanceResource(g *gcp) *provider.Resource {
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return g.readSQLInstance(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
-		Update: g.updateSQLInstance,
-		Delete: g.deleteSQLInstance,
+		Update:   g.updateSQLInstance,
+		Delete:   g.deleteSQLInstance,
+		ImportID: g.namedID(func(v cty.Value, name string) string { return "projects/" + g.project(v) + "/instances/" + name }),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			project, name, err := parseSQLID(id, g.settings.project)
 			if err != nil {
@@ -483,11 +485,7 @@ func editionFor(edition, tier string) string {
 
 // waitRunnable polls an instance until it leaves PENDING_CREATE.
 func (g *gcp) waitRunnable(ctx context.Context, svc *sqladmin.Service, project, name string) error {
-	p := g.retry
-	if p.initial == 0 {
-		p = defaultRetry
-	}
-	backoff := p.initial
+	start := time.Now()
 	for {
 		var inst *sqladmin.DatabaseInstance
 		err := g.do(ctx, "read Cloud SQL instance "+name, func(ctx context.Context) (err error) {
@@ -500,10 +498,9 @@ func (g *gcp) waitRunnable(ctx context.Context, svc *sqladmin.Service, project, 
 		if inst.State != "PENDING_CREATE" {
 			return nil
 		}
-		if err := sleepCtx(ctx, backoff); err != nil {
+		if err := g.sqlPollWait(ctx, start); err != nil {
 			return fmt.Errorf("waiting for Cloud SQL instance %s: %w", name, err)
 		}
-		backoff = min(2*backoff, p.max)
 	}
 }
 

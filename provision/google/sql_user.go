@@ -37,8 +37,9 @@ func sqlUserResource(g *gcp) *provider.Resource {
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return g.readSQLUser(ctx, g.project(cur), provider.String(cur, "instance"), provider.String(cur, "host"), provider.String(cur, "name"), cur)
 		},
-		Update: g.updateSQLUser,
-		Delete: g.deleteSQLUser,
+		Update:   g.updateSQLUser,
+		Delete:   g.deleteSQLUser,
+		ImportID: g.namedID(g.sqlUserImportID),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			parts := strings.Split(strings.Trim(id, "/"), "/")
 			project, instance, host, name := g.settings.project, "", "", ""
@@ -209,4 +210,14 @@ func (g *gcp) deleteSQLUser(ctx context.Context, prior cty.Value) error {
 		return nil
 	}
 	return err
+}
+
+// sqlUserImportID is PROJECT/INSTANCE/NAME, with the host for MySQL
+// users (PROJECT/INSTANCE/HOST/NAME).
+func (g *gcp) sqlUserImportID(v cty.Value, name string) string {
+	parts := []string{g.project(v), provider.String(v, "instance")}
+	if h := provider.String(v, "host"); h != "" {
+		parts = append(parts, h)
+	}
+	return strings.Join(append(parts, name), "/")
 }

@@ -63,8 +63,9 @@ func bucketResource(g *gcp) *provider.Resource {
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return g.readBucket(ctx, provider.String(cur, "name"), cur)
 		},
-		Update: g.updateBucket,
-		Delete: g.deleteBucket,
+		Update:   g.updateBucket,
+		Delete:   g.deleteBucket,
+		ImportID: g.namedID(func(_ cty.Value, name string) string { return name }),
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
 			v, err := g.readBucket(ctx, id, cty.NullVal(bucketSchema.ImpliedType()))
 			if err == nil && v.IsNull() {

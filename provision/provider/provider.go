@@ -7,6 +7,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -31,6 +32,25 @@ type Provider interface {
 	// ImportResource reads an existing object by its ID into a new state.
 	ImportResource(ctx context.Context, typeName, id string) (cty.Value, error)
 }
+
+// ImportIDPlanner is implemented by providers whose objects are named by
+// their configuration, so the import ID of an object is known before it is
+// created. The engine records that ID in state before it sends the create:
+// an apply killed before it records the result leaves the ID behind, and
+// the next plan imports the object instead of creating a duplicate.
+type ImportIDPlanner interface {
+	// PlannedImportID is the import ID the object planned (as at apply:
+	// configured values known, computed ones possibly not) will have; ok
+	// is false when it cannot tell.
+	PlannedImportID(typeName string, planned cty.Value) (id string, ok bool)
+}
+
+// ErrNoObject is wrapped by ImportResource when no object has the ID.
+var ErrNoObject = errors.New("no object with this ID")
+
+// ErrAlreadyExists is wrapped by an ApplyResource create that met an
+// existing object it did not make (one the user must import).
+var ErrAlreadyExists = errors.New("the object already exists")
 
 // ProviderSchema describes a provider's configuration and types.
 type ProviderSchema struct {

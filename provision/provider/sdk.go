@@ -30,6 +30,10 @@ type Resource struct {
 	Delete func(ctx context.Context, prior cty.Value) error
 	// Import reads an existing object by ID. Nil means not importable.
 	Import func(ctx context.Context, id string) (cty.Value, error)
+	// ImportID is the import ID a create of planned will give the
+	// object, "" when what it needs is unknown; see ImportIDPlanner. Nil
+	// means the ID is only known once the object exists.
+	ImportID func(planned cty.Value) string
 	// CustomizePlan may adjust the default plan (e.g. mark more replace
 	// paths, fill computed values known at plan time, reject invalid
 	// combinations). It is called again with a null prior when the plan
@@ -53,7 +57,10 @@ type Simple struct {
 	DataSources    map[string]*DataSource
 }
 
-var _ Provider = (*Simple)(nil)
+var (
+	_ Provider        = (*Simple)(nil)
+	_ ImportIDPlanner = (*Simple)(nil)
+)
 
 // Validate checks every schema and that each resource has the functions
 // it needs. Provider packages call it from a test.
@@ -431,12 +438,26 @@ func (p *Simple) ImportResource(ctx context.Context, typeName, id string) (cty.V
 	}
 	state, err := conformState(r.Schema, got)
 	if err == nil && state.IsNull() {
-		err = errors.New("no object with this ID")
+		err = ErrNoObject
 	}
 	if err != nil {
 		return cty.NilVal, fmt.Errorf("import %s %q: %w", typeName, id, err)
 	}
 	return state, nil
+}
+
+// PlannedImportID implements ImportIDPlanner.
+func (p *Simple) PlannedImportID(typeName string, planned cty.Value) (string, bool) {
+	r, ok := p.Resources[typeName]
+	if !ok || r.Import == nil || r.ImportID == nil {
+		return "", false
+	}
+	plain, _ := planned.UnmarkDeep()
+	if plain.IsNull() {
+		return "", false
+	}
+	id := r.ImportID(plain)
+	return id, id != ""
 }
 
 // guard runs a provider function and turns a panic into an error: a bug in

@@ -60,6 +60,7 @@ func (j *JSON) Version(v string) {
 }
 
 // PlannedChanges writes a resource_drift message per drifted object, a
+// resource_adopted (airctl's own type) per adopted object, a
 // planned_change per change (no-ops left out), and the planned outputs.
 func (j *JSON) PlannedChanges(p *provision.Plan) {
 	for _, c := range p.Drift {
@@ -69,6 +70,10 @@ func (j *JSON) PlannedChanges(p *provision.Plan) {
 		}
 		j.write("info", c.Addr.String()+": Drift detected ("+action+")", "resource_drift",
 			map[string]any{"change": map[string]any{"resource": resourceJSON(c.Addr), "action": action}})
+	}
+	for _, a := range p.Adopted {
+		j.write("info", a.Addr.String()+": Adopting "+a.ImportID+" from an interrupted apply", "resource_adopted",
+			map[string]any{"resource": resourceJSON(a.Addr), "id": a.ImportID})
 	}
 	for _, c := range resourceChanges(p) {
 		change := map[string]any{"resource": resourceJSON(c.Addr), "action": jsonAction(c.Action)}

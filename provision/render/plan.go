@@ -21,9 +21,14 @@ func Plan(w io.Writer, p *provision.Plan, opts Options) error {
 	if len(p.Drift) > 0 {
 		lines = append(lines, opts.drift(p.Drift)...)
 	}
+	if len(p.Adopted) > 0 {
+		lines = append(lines, opts.adopted(p.Adopted)...)
+	}
 	changes := resourceChanges(p)
 	outputs := opts.outputChanges(p.Outputs)
 	switch {
+	case len(changes) == 0 && len(outputs) == 0 && len(p.Adopted) > 0:
+		lines = append(lines, opts.bold("No changes to the objects.")+" Applying this plan records the adopted objects in the airctl state.")
 	case len(changes) == 0 && len(outputs) == 0:
 		lines = append(lines, opts.noChanges(p)...)
 	case len(changes) == 0:
@@ -206,6 +211,19 @@ func (o Options) drift(drift []*provision.Change) []string {
 	return append(lines,
 		"Unless you have made equivalent changes to your configuration, or ignored the relevant attributes using ignore_changes, the following plan may include actions to undo or respond to these changes.", "",
 		strings.Repeat("─", 77), "")
+}
+
+// adopted renders the objects an interrupted apply created without
+// recording them, which the plan takes over instead of creating again.
+func (o Options) adopted(ads []provision.Adoption) []string {
+	lines := []string{
+		o.bold("Note: Objects adopted from an interrupted apply"), "",
+		"An earlier apply stopped after it asked for these objects to be created but before it recorded them. They exist, so airctl adopts them instead of creating them again; the actions below start from them:", "",
+	}
+	for _, a := range ads {
+		lines = append(lines, o.bold("  # "+a.Addr.String())+fmt.Sprintf(" will be adopted (id %q)", a.ImportID))
+	}
+	return append(lines, "", strings.Repeat("─", 77), "")
 }
 
 // outputChanges renders the changed outputs as "+ name = value" lines.

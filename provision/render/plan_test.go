@@ -196,6 +196,21 @@ func TestPlanDrift(t *testing.T) {
 	golden(t, "drift", render(t, p, Options{}))
 }
 
+// Objects an interrupted apply created are listed before the actions;
+// a plan that only adopts says what applying it does.
+func TestPlanAdopted(t *testing.T) {
+	adopted := []provision.Adoption{{Addr: addr("test_vm.web"), ImportID: "projects/p/zones/z/instances/web"}}
+	p := &provision.Plan{
+		Adopted: adopted,
+		Changes: []*provision.Change{
+			{Addr: addr("test_vm.web"), Action: provision.NoOp, Before: vm(nil), After: vm(nil), Schema: vmSchema},
+			{Addr: addr("test_vm.db"), Action: provision.Create, Before: vmNull(), After: vm(func(a map[string]cty.Value) { a["id"] = cty.UnknownVal(cty.String) }), Schema: vmSchema},
+		},
+	}
+	golden(t, "adopted", render(t, p, Options{}))
+	golden(t, "adopted_only", render(t, &provision.Plan{Adopted: adopted, Changes: p.Changes[:1]}, Options{}))
+}
+
 func TestPlanNoChanges(t *testing.T) {
 	p := &provision.Plan{Changes: []*provision.Change{
 		{Addr: addr("test_vm.web"), Action: provision.NoOp, Before: vm(nil), After: vm(nil), Schema: vmSchema},

@@ -112,7 +112,7 @@ func indexInstances(rs []*Resource) map[Address]placed {
 }
 
 func instanceEqual(a, b *Instance) bool {
-	return a.Status == b.Status && a.CreateBeforeDestroy == b.CreateBeforeDestroy &&
+	return a.Status == b.Status && a.ImportID == b.ImportID && a.CreateBeforeDestroy == b.CreateBeforeDestroy &&
 		slices.Equal(sortedSet(a.SensitiveAttributes), sortedSet(b.SensitiveAttributes)) &&
 		slices.Equal(sortedSet(a.Dependencies), sortedSet(b.Dependencies)) &&
 		jsonEqual(a.Attributes, b.Attributes, "{}")

@@ -124,8 +124,11 @@ func (in *Instance) normalize() error {
 	in.Attributes = attrs
 	in.SensitiveAttributes = sortedSet(in.SensitiveAttributes)
 	in.Dependencies = sortedSet(in.Dependencies)
-	if in.Status != "" && in.Status != Tainted {
-		return fmt.Errorf("status %q is not %q", in.Status, Tainted)
+	switch {
+	case in.Status != "" && in.Status != Tainted && in.Status != Creating:
+		return fmt.Errorf("status %q is not %q or %q", in.Status, Tainted, Creating)
+	case in.Status == Creating && in.ImportID == "":
+		return fmt.Errorf("status %q needs an import_id", Creating)
 	}
 	return nil
 }

@@ -94,6 +94,11 @@ func TestEqualIgnoresSerialAndVersion(t *testing.T) {
 	if Equal(a, b) {
 		t.Fatal("Equal missed a status change")
 	}
+	c := sample(t)
+	c.Instance(MustParseAddress("google_compute_firewall.fw[0]")).ImportID = "fw-0"
+	if Equal(a, c) {
+		t.Fatal("Equal missed an import ID change")
+	}
 	if !Equal(nil, nil) || Equal(a, nil) {
 		t.Fatal("Equal with nil")
 	}
@@ -101,15 +106,16 @@ func TestEqualIgnoresSerialAndVersion(t *testing.T) {
 
 func TestDecodeRejects(t *testing.T) {
 	tests := map[string]string{
-		"not json":         `{`,
-		"newer format":     `{"version": 2, "serial": 1, "lineage": "x", "resources": []}`,
-		"terraform state":  `{"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "x", "resources": []}`,
-		"bad mode":         `{"version": 1, "resources": [{"mode": "weird", "type": "t", "name": "n", "instances": []}]}`,
-		"attrs not object": `{"version": 1, "resources": [{"mode": "managed", "type": "t", "name": "n", "instances": [{"attributes": [1]}]}]}`,
-		"duplicate":        `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": []}, {"type": "t", "name": "n", "instances": []}]}`,
-		"duplicate key":    `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"index_key": 1, "attributes": {}}, {"index_key": 1, "attributes": {}}]}]}`,
-		"negative index":   `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"index_key": -1, "attributes": {}}]}]}`,
-		"unknown status":   `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"status": "weird", "attributes": {}}]}]}`,
+		"not json":          `{`,
+		"newer format":      `{"version": 2, "serial": 1, "lineage": "x", "resources": []}`,
+		"terraform state":   `{"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "x", "resources": []}`,
+		"bad mode":          `{"version": 1, "resources": [{"mode": "weird", "type": "t", "name": "n", "instances": []}]}`,
+		"attrs not object":  `{"version": 1, "resources": [{"mode": "managed", "type": "t", "name": "n", "instances": [{"attributes": [1]}]}]}`,
+		"duplicate":         `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": []}, {"type": "t", "name": "n", "instances": []}]}`,
+		"duplicate key":     `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"index_key": 1, "attributes": {}}, {"index_key": 1, "attributes": {}}]}]}`,
+		"negative index":    `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"index_key": -1, "attributes": {}}]}]}`,
+		"unknown status":    `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"status": "weird", "attributes": {}}]}]}`,
+		"intent without id": `{"version": 1, "resources": [{"type": "t", "name": "n", "instances": [{"status": "creating", "attributes": {}}]}]}`,
 	}
 	for name, doc := range tests {
 		if _, err := Decode([]byte(doc)); err == nil {

@@ -22,6 +22,11 @@ const (
 	// Tainted marks an object whose creation did not finish cleanly: the next
 	// plan replaces it.
 	Tainted = "tainted"
+	// Creating marks a create that was about to be sent when the instance
+	// was written: it has no attributes, only ImportID. An apply killed
+	// before it recorded the result leaves it behind, and the next plan
+	// looks the object up by ImportID to adopt it or create it again.
+	Creating = "creating"
 )
 
 // State is the whole state document.
@@ -60,6 +65,8 @@ type Instance struct {
 	// last applied; destroy order uses them once the config is gone.
 	Dependencies        []string `json:"dependencies,omitempty"`
 	CreateBeforeDestroy bool     `json:"create_before_destroy,omitempty"`
+	// ImportID is the ID of the object a Creating instance asked for.
+	ImportID string `json:"import_id,omitempty"`
 }
 
 // Output is a root module output value.

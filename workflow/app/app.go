@@ -13,6 +13,7 @@ import (
 	"github.com/airctl/airctl/workflow/config"
 	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/metrics"
+	"github.com/airctl/airctl/workflow/notify"
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/scheduler"
 	"github.com/airctl/airctl/workflow/store"
@@ -29,6 +30,8 @@ type App struct {
 	// metrics is the running role's metrics (nil: discarded); set by
 	// startMetrics at the start of a role.
 	metrics *RoleMetrics
+	// notifier delivers DAG notifications; nil in roles that send none.
+	notifier *notify.Dispatcher
 }
 
 // startMetrics starts this role's metrics and returns the stop function.
@@ -131,8 +134,18 @@ func (a *App) schedulerConfig() scheduler.Config {
 		PollInterval:      config.Duration(c.Scheduler.PollInterval),
 		HeartbeatInterval: config.Duration(c.Scheduler.HeartbeatInterval),
 		OrphanTimeout:     config.Duration(c.Scheduler.OrphanTimeout),
+		QueuedTimeout:     config.Duration(c.Scheduler.TaskQueuedTimeout),
 		Metrics:           a.sink(),
+		RunFinished:       a.runFinishedHook(),
 	}
+}
+
+// runFinishedHook is the scheduler's RunFinished when notifications are on.
+func (a *App) runFinishedHook() func(context.Context, store.DagRun) {
+	if a.notifier == nil {
+		return nil
+	}
+	return a.notifyRun
 }
 
 // localPool builds the local executor: a worker pool on an in-process

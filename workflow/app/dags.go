@@ -47,6 +47,7 @@ func (a *App) ListDAGs(ctx context.Context, w io.Writer) error {
 		fmt.Fprintf(w, "\n%d DAG file(s) failed to load:\n", len(b.Errors))
 		b.FormatErrors(w, false)
 	}
+	a.reportUnknownConns(ctx, w, b)
 	return nil
 }
 
@@ -166,6 +167,9 @@ func (a *App) TestTask(ctx context.Context, dagID, taskID string, logicalDate ti
 	rendered, diags := t.Render(rc)
 	if diags.HasErrors() {
 		return 0, fmt.Errorf("render %s.%s: %w", dagID, taskID, diags)
+	}
+	if t.Op != nil {
+		return a.testOperator(ctx, d, t, run, rendered, w), nil
 	}
 	fmt.Fprintf(w, "+ %s\n", rendered.Command)
 	spec := worker.Spec{

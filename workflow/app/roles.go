@@ -43,9 +43,12 @@ func (a *App) Scheduler(ctx context.Context) error {
 		return err
 	}
 	defer stop()
+	var s *scheduler.Scheduler
+	defer a.startNotify(ctx, func(id string) *dag.DAG { return s.DAG(id) })()
 	cfg := a.schedulerConfig()
 	cfg.Distributed = true
-	s := scheduler.New(cfg, a.Store, q, a.Log)
+	s = scheduler.New(cfg, a.Store, q, a.Log)
+	go a.runSLA(ctx, s)
 	folder := scheduler.NewDAGFolder(a.Config.Core.DagsFolder, *a.Config.Core.DagsArePausedAtCreation)
 	if _, err := folder.Load(ctx, s); err != nil {
 		return err
@@ -83,12 +86,14 @@ func (a *App) Worker(ctx context.Context) error {
 		return err
 	}
 	go dags.watch(ctx, config.Duration(a.Config.Scheduler.ParseInterval), a.Log)
+	defer a.startNotify(ctx, dags.get)()
 	job, err := a.startWorkerJob(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Store.EndJob(context.WithoutCancel(ctx), job.ID, "success", time.Now())
 	go heartbeat(ctx, a.Store, job.ID, config.Duration(a.Config.Scheduler.HeartbeatInterval))
+	a.serveWorkerLogs(ctx)
 	pool := a.workerPool(q, dags.get)
 	pool.OnDone = func(ti store.TaskInstance) {
 		if err := q.PublishDone(context.WithoutCancel(ctx), ti.TIKey); err != nil {
@@ -110,7 +115,8 @@ func (a *App) workerPool(q queue.Queue, dags worker.DAGLookup) *worker.Pool {
 			Store: a.Store, DAGs: dags, LogDir: c.Logging.BaseLogFolder, Hostname: host,
 			KillGrace: config.Duration(c.Worker.KillGrace), Log: a.Log,
 			SoftTimeLimit: config.Duration(c.Worker.SoftTimeLimit), HardTimeLimit: config.Duration(c.Worker.HardTimeLimit),
-			Shipper: a.workerShipper(), Metrics: a.sink(),
+			Shipper: a.workerShipper(), Metrics: a.sink(), Notify: a.taskFinishedHook(),
+			Conns: a.connResolver(),
 		},
 		Queues:        c.Worker.Queues,
 		Concurrency:   c.Worker.Concurrency,

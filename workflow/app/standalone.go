@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/airctl/airctl/workflow/config"
+	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/queue"
 	"github.com/airctl/airctl/workflow/scheduler"
 	"github.com/airctl/airctl/workflow/store"
@@ -22,7 +23,9 @@ func (a *App) Standalone(ctx context.Context) error {
 	}
 	defer stop()
 	q := queue.NewLocal()
-	s := scheduler.New(a.schedulerConfig(), a.Store, q, a.Log)
+	var s *scheduler.Scheduler
+	defer a.startNotify(ctx, func(id string) *dag.DAG { return s.DAG(id) })()
+	s = scheduler.New(a.schedulerConfig(), a.Store, q, a.Log)
 	folder := scheduler.NewDAGFolder(a.Config.Core.DagsFolder, *a.Config.Core.DagsArePausedAtCreation)
 	if _, err := folder.Load(ctx, s); err != nil {
 		return err
@@ -39,6 +42,7 @@ func (a *App) Standalone(ctx context.Context) error {
 				a.Log.Error("webserver stopped", "err", err)
 			}
 		})
+		wg.Go(func() { a.runSLA(ctx, s) })
 		folder.Watch(ctx, s, config.Duration(a.Config.Scheduler.ParseInterval))
 		wg.Wait()
 	})

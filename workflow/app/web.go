@@ -16,17 +16,27 @@ import (
 
 	"github.com/airctl/airctl/internal/version"
 	"github.com/airctl/airctl/workflow/config"
+	"github.com/airctl/airctl/workflow/secrets"
 	"github.com/airctl/airctl/workflow/web"
 )
 
 // Webserver serves the UI and the REST API on webserver.port until ctx
-// ends, then shuts down gracefully.
+// ends, then shuts down gracefully. With webserver.workers > 1 this
+// process supervises that many worker processes instead (webworkers.go).
 func (a *App) Webserver(ctx context.Context) error {
-	stop, err := a.startMetrics(ctx)
-	if err != nil {
-		return err
+	worker := isWebWorker()
+	if !worker && a.Config.Webserver.Workers > 1 {
+		return a.superviseWebWorkers(ctx)
 	}
-	defer stop()
+	if !worker {
+		// A worker leaves metrics.listen to its supervisor: they would
+		// all bind the same address.
+		stop, err := a.startMetrics(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ws, err := a.listenWeb(ctx)
 	if err != nil {
 		return err
@@ -58,10 +68,16 @@ func (a *App) listenWeb(ctx context.Context) (*webServer, error) {
 	if err := dags.reload(ctx); err != nil {
 		return nil, fmt.Errorf("webserver: %w", err)
 	}
+	// The connections API needs AIRD_ENCRYPTION_KEY; a malformed one is a
+	// configuration error to fix now, not when someone opens a connection.
+	keys, err := secrets.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("webserver: %w", err)
+	}
 	ws := &webServer{log: a.Log, dags: dags, every: config.Duration(c.Scheduler.ParseInterval)}
 	opts := web.Options{
 		Store: a.Store, DAGs: dags.bag.Load, LogDir: c.Logging.BaseLogFolder, RemoteLogs: a.webLogs(ctx, ws), UITimezone: tz,
-		BaseURL: c.Webserver.BaseURL, Logger: a.Log, Version: version.Version,
+		BaseURL: c.Webserver.BaseURL, SecretKey: c.Webserver.SecretKey, Logger: a.Log, Version: version.Version, SecretKeys: keys,
 		// A scheduler silent for the orphan timeout is dead to other
 		// schedulers too (Airflow's health threshold is also 30 s).
 		SchedulerHealthThreshold: config.Duration(c.Scheduler.OrphanTimeout),
@@ -102,8 +118,10 @@ func (ws *webServer) serve(ctx context.Context) error {
 	defer stopWatch()
 	go ws.dags.watch(watchCtx, ws.every, ws.log)
 	ws.log.Info("webserver listening", "addr", ws.ln.Addr().String())
+	ln := &drainingListener{Listener: ws.ln}
+	ws.srv.ConnState = ln.connState
 	errc := make(chan error, 1)
-	go func() { errc <- ws.srv.Serve(ws.ln) }()
+	go func() { errc <- ws.srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("webserver: %w", err)
@@ -111,8 +129,10 @@ func (ws *webServer) serve(ctx context.Context) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
+	serveErr := ln.drain(shutdownCtx, ws.srv, errc)
 	err := ws.srv.Shutdown(shutdownCtx)
-	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+	// Serve ends with net.ErrClosed: drain closed the listener.
+	if serveErr != nil && !errors.Is(serveErr, net.ErrClosed) {
 		err = errors.Join(err, serveErr)
 	}
 	if err != nil {
@@ -121,10 +141,14 @@ func (ws *webServer) serve(ctx context.Context) error {
 	return nil
 }
 
-// listen takes the socket systemd passed (socket activation, as the
-// rendered aird-webserver.socket does, so a restart never closes the
-// port), else binds the port itself.
+// listen takes the socket a supervisor passed to its worker, or the one
+// systemd passed (socket activation, as the rendered
+// aird-webserver.socket does, so a restart never closes the port), else
+// binds the port itself.
 func listen(port int) (net.Listener, error) {
+	if ln, ok, err := inheritedListener(); ok {
+		return ln, err
+	}
 	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) {
 		if n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS")); n >= 1 {
 			// Passed sockets start at fd 3 (sd_listen_fds). The variables are

@@ -23,6 +23,20 @@ type Config struct {
 	Redis     Redis     `hcl:"redis,block"`
 	Flower    Flower    `hcl:"flower,block"`
 	Metrics   Metrics   `hcl:"metrics,block"`
+	SMTP      SMTP      `hcl:"smtp,block"`
+}
+
+// SMTP is the mail server of e-mail notifiers. The password comes from
+// AIRD_SMTP_PASSWORD (the env file), never aird.hcl.
+type SMTP struct {
+	Host string `hcl:"host,optional"`
+	Port int    `hcl:"port,optional"` // default 587 with STARTTLS, else 25
+	// StartTLS (default true) upgrades the connection before the password
+	// is sent; a server that does not offer it is refused.
+	StartTLS *bool  `hcl:"starttls,optional"`
+	Username string `hcl:"username,optional"`
+	Password string `hcl:"password,optional"`
+	From     string `hcl:"from,optional"`
 }
 
 // Core holds settings every role shares.
@@ -75,6 +89,11 @@ type Scheduler struct {
 	PollInterval      string `hcl:"poll_interval,optional"`
 	HeartbeatInterval string `hcl:"heartbeat_interval,optional"`
 	OrphanTimeout     string `hcl:"orphan_timeout,optional"`
+	// TaskQueuedTimeout: a task queued or running this long whose broker
+	// message was lost is queued again or failed over (distributed roles).
+	TaskQueuedTimeout string `hcl:"task_queued_timeout,optional"`
+	// SLACheckInterval is how often task SLAs are checked.
+	SLACheckInterval string `hcl:"sla_check_interval,optional"`
 }
 
 // Worker tunes task execution.
@@ -104,11 +123,17 @@ type Logging struct {
 	// uploaded there.
 	RemoteBaseLogFolder string `hcl:"remote_base_log_folder,optional"`
 	DeleteLocalLogs     bool   `hcl:"delete_local_logs,optional"`
+	// WorkerLogServerPort is where each worker serves its task logs to the
+	// webserver (default 8793), authenticated with webserver.secret_key.
+	WorkerLogServerPort int `hcl:"worker_log_server_port,optional"`
 }
 
 // Webserver configures the UI/API role.
 type Webserver struct {
-	Port              int    `hcl:"port,optional"`
+	Port int `hcl:"port,optional"`
+	// Workers is how many webserver processes serve the port (default 1;
+	// the reference runs 2): a supervisor holds the socket and replaces a
+	// worker that dies. Standalone always serves from its one process.
 	Workers           int    `hcl:"workers,optional"`
 	BaseURL           string `hcl:"base_url,optional"`
 	DefaultUITimezone string `hcl:"default_ui_timezone,optional"`
@@ -162,6 +187,7 @@ type file struct {
 	Redis     *Redis     `hcl:"redis,block"`
 	Flower    *Flower    `hcl:"flower,block"`
 	Metrics   *Metrics   `hcl:"metrics,block"`
+	SMTP      *SMTP      `hcl:"smtp,block"`
 }
 
 func decodeFile(path string, c *Config) error {
@@ -183,6 +209,7 @@ func decodeFile(path string, c *Config) error {
 	copyIf(&c.Redis, raw.Redis)
 	copyIf(&c.Flower, raw.Flower)
 	copyIf(&c.Metrics, raw.Metrics)
+	copyIf(&c.SMTP, raw.SMTP)
 	return nil
 }
 
@@ -203,6 +230,13 @@ func (c *Config) fill(home string) error {
 	setDefault(&c.Scheduler.PollInterval, "1s")
 	setDefault(&c.Scheduler.HeartbeatInterval, "5s")
 	setDefault(&c.Scheduler.OrphanTimeout, "30s")
+	setDefault(&c.Scheduler.SLACheckInterval, "30s")
+	setDefault(&c.SMTP.From, "aird@localhost")
+	if c.SMTP.StartTLS == nil {
+		starttls := true
+		c.SMTP.StartTLS = &starttls
+	}
+	setDefault(&c.Scheduler.TaskQueuedTimeout, "30s")
 	setDefault(&c.Worker.KillGrace, "10s")
 	setDefault(&c.Worker.ShutdownGrace, "30s")
 	setDefault(&c.Webserver.DefaultUITimezone, "UTC")
@@ -217,6 +251,9 @@ func (c *Config) fill(home string) error {
 	}
 	if c.Flower.Port == 0 {
 		c.Flower.Port = 5555
+	}
+	if c.Logging.WorkerLogServerPort == 0 {
+		c.Logging.WorkerLogServerPort = 8793
 	}
 	if c.Metrics.StatsdPort < 0 || c.Metrics.StatsdPort > 65535 {
 		return fmt.Errorf("config metrics.statsd_port = %d: want a port number", c.Metrics.StatsdPort)
@@ -249,15 +286,17 @@ func setDefault(field *string, v string) {
 // validate checks durations up front so a typo fails at start, not later.
 func (c *Config) validate() error {
 	for key, v := range map[string]string{
-		"scheduler.parse_interval":     c.Scheduler.ParseInterval,
-		"scheduler.poll_interval":      c.Scheduler.PollInterval,
-		"scheduler.heartbeat_interval": c.Scheduler.HeartbeatInterval,
-		"scheduler.orphan_timeout":     c.Scheduler.OrphanTimeout,
-		"worker.kill_grace":            c.Worker.KillGrace,
-		"worker.shutdown_grace":        c.Worker.ShutdownGrace,
-		"worker.soft_time_limit":       c.Worker.SoftTimeLimit,
-		"worker.hard_time_limit":       c.Worker.HardTimeLimit,
-		"redis.lease":                  c.Redis.Lease,
+		"scheduler.parse_interval":      c.Scheduler.ParseInterval,
+		"scheduler.poll_interval":       c.Scheduler.PollInterval,
+		"scheduler.heartbeat_interval":  c.Scheduler.HeartbeatInterval,
+		"scheduler.orphan_timeout":      c.Scheduler.OrphanTimeout,
+		"scheduler.sla_check_interval":  c.Scheduler.SLACheckInterval,
+		"scheduler.task_queued_timeout": c.Scheduler.TaskQueuedTimeout,
+		"worker.kill_grace":             c.Worker.KillGrace,
+		"worker.shutdown_grace":         c.Worker.ShutdownGrace,
+		"worker.soft_time_limit":        c.Worker.SoftTimeLimit,
+		"worker.hard_time_limit":        c.Worker.HardTimeLimit,
+		"redis.lease":                   c.Redis.Lease,
 	} {
 		if _, err := time.ParseDuration(v); err != nil {
 			return fmt.Errorf("config %s = %q: want a duration such as \"30s\": %w", key, v, err)

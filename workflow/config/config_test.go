@@ -68,3 +68,35 @@ func TestLoadRejectsBadDurationAndEnv(t *testing.T) {
 		t.Fatalf("err = %v, want the variable named", err)
 	}
 }
+
+func TestSMTPSectionAndSecretFromEnv(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("AIRD_HOME", home)
+	if err := os.WriteFile(filepath.Join(home, "aird.hcl"), []byte(`
+smtp {
+  host     = "smtp.example.com"
+  port     = 2525
+  username = "aird"
+  from     = "Airflow <airflow@example.com>"
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AIRD_SMTP_PASSWORD", "from-the-env-file")
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SMTP
+	if s.Host != "smtp.example.com" || s.Port != 2525 || s.Username != "aird" || s.Password != "from-the-env-file" ||
+		s.From != "Airflow <airflow@example.com>" || s.StartTLS == nil || !*s.StartTLS {
+		t.Errorf("smtp = %+v, want the file's settings, the env password and STARTTLS on by default", s)
+	}
+	if c.Scheduler.SLACheckInterval != "30s" {
+		t.Errorf("sla_check_interval default = %q", c.Scheduler.SLACheckInterval)
+	}
+	t.Setenv("AIRD_SMTP_STARTTLS", "false")
+	if c, err = Load(""); err != nil || *c.SMTP.StartTLS {
+		t.Errorf("AIRD_SMTP_STARTTLS=false not applied (%v)", err)
+	}
+}

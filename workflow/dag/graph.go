@@ -29,6 +29,11 @@ func (d *DAG) Task(id string) *Task {
 func (d *DAG) link() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, t := range d.Tasks {
+		for _, id := range t.OutputRefs() {
+			if u := d.Task(id); u != nil {
+				u.outputRead = true
+			}
+		}
 		for i, up := range t.Upstream {
 			u := d.Task(up)
 			if u == nil {

@@ -56,6 +56,8 @@ type DAG struct {
 	TaskIDs map[string]int
 	File    string
 	Range   hcl.Range // the `dag "id"` header
+	// Notify are the DAG's notifier blocks (notify.go: TaskNotifiers).
+	Notify Notifiers
 
 	// funcs are the functions run-time expressions may call; shared by the
 	// DAGs of one load so a render does not rebuild the table.
@@ -65,8 +67,13 @@ type DAG struct {
 // Task is one task of a DAG. Run-time fields (command, env, working_dir)
 // stay expressions until the task starts; see Task.Render.
 type Task struct {
-	ID                      string
-	Command                 hcl.Expression
+	ID      string
+	Command hcl.Expression // nil for an operator task
+	// Op is the operator block of a task that runs no command, or the
+	// condition block of a sensor; nil for a command task.
+	Op *Operator
+	// Sensor is set for a wait_for task.
+	Sensor                  *Sensor
 	Env                     hcl.Expression // nil when unset; an object of strings
 	WorkingDir              hcl.Expression // nil when unset
 	Upstream                []string       // task IDs from depends_on
@@ -80,11 +87,16 @@ type Task struct {
 	Queue                   string
 	PriorityWeight          int
 	Range                   hcl.Range // the `task "id"` header
+	// Notify are the task's own notifier blocks; SLA is its sla (zero: none).
+	Notify Notifiers
+	SLA    time.Duration
 
 	// dag is the owning DAG: Render needs its timezone, ID and params.
 	dag *DAG
 	// upRanges[i] is where Upstream[i] is written, for diagnostics.
 	upRanges []hcl.Range
+	// outputRead: another task reads task.<ID>.output; set at load.
+	outputRead bool
 }
 
 // Schedule yields the cron ticks of a DAG in its timezone.
@@ -109,6 +121,9 @@ type RunContext struct {
 	Params map[string]cty.Value
 	// Vars are the store variables named by the task's expressions.
 	Vars map[string]string
+	// Outputs are the outputs of upstream tasks by task ID, read as
+	// task.<id>.output; a task that wrote none reads as "".
+	Outputs map[string]string
 }
 
 // Rendered is a task's run-time fields after evaluation.
@@ -116,4 +131,12 @@ type Rendered struct {
 	Command    string
 	Env        map[string]string
 	WorkingDir string
+	// Fields are an operator block's string fields by name (url, body,
+	// statement, ...); only those written are present.
+	Fields map[string]string
+	// Headers is an http block's headers.
+	Headers map[string]string
+	// Parameters are a sql block's parameters: string, int64, float64 or
+	// bool, as written.
+	Parameters []any
 }

@@ -26,8 +26,10 @@ const maxIDLen = 250
 // the package tests for a complete example. DAG-level attributes and the
 // static task attributes (retries, pool, ...) are evaluated at load with
 // the stdlib functions and no variables. A task's command, env and
-// working_dir are run-time expressions over run.*, params.* and var.*,
-// evaluated by Task.Render; write $${X} for a literal shell ${X}.
+// working_dir, and the fields of an operator block (see Operator), are
+// run-time expressions over run.*, params.*, var.* and the outputs of
+// upstream tasks (task.<id>.output), evaluated by Task.Render; write $${X}
+// for a literal shell ${X}.
 //
 // A file is all or nothing, as in Airflow: when any diagnostic is an error
 // the returned slice is nil, so a typo never silently drops half of a
@@ -93,10 +95,10 @@ func dagSchema() *hcl.BodySchema {
 			{Name: "max_active_runs"}, {Name: "max_active_tasks"},
 			{Name: "tags"}, {Name: "params"},
 		},
-		Blocks: []hcl.BlockHeaderSchema{
+		Blocks: append([]hcl.BlockHeaderSchema{
 			{Type: "default_args"},
 			{Type: "task", LabelNames: []string{"id"}},
-		},
+		}, notifyBlockSchemas()...),
 	}
 }
 
@@ -120,11 +122,16 @@ func defaultArgsSchema() *hcl.BodySchema {
 func taskSchema() *hcl.BodySchema {
 	s := defaultArgsSchema()
 	s.Attributes = append(s.Attributes,
-		hcl.AttributeSchema{Name: "command", Required: true},
+		hcl.AttributeSchema{Name: "command"}, // or one operator block: see decodeTaskKind
 		hcl.AttributeSchema{Name: "env"},
 		hcl.AttributeSchema{Name: "working_dir"},
 		hcl.AttributeSchema{Name: "depends_on"},
+		hcl.AttributeSchema{Name: "sla"},
 	)
+	s.Blocks = append(s.Blocks, notifyBlockSchemas()...)
+	for _, k := range taskKinds()[1:] {
+		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: k})
+	}
 	return s
 }
 
@@ -204,6 +211,8 @@ func (p *parser) decodeDAG(filename string, blk *hcl.Block) (*DAG, hcl.Diagnosti
 	a.integer("max_active_tasks", 1, &d.MaxActiveTasks)
 	p.decodeTiming(a, d)
 	diags = append(diags, a.diags...)
+	notify, nd := p.decodeNotifiers(content.Blocks, d.Params)
+	d.Notify, diags = notify, append(diags, nd...)
 	diags = append(diags, p.decodeTasks(d, content.Blocks)...)
 	// The graph checks need only the depends_on lists, so they run even
 	// when other attributes are wrong: the author sees every error at once.
@@ -382,10 +391,14 @@ func (p *parser) decodeTask(d *DAG, blk *hcl.Block, defaults Task, lc *loadCheck
 	diags = append(diags, cd...)
 	a := &staticAttrs{attrs: content.Attributes, ctx: &hcl.EvalContext{Functions: p.funcs}}
 	decodeTaskArgs(a, &t)
+	decodeSLA(a, &t)
 	diags = append(diags, a.diags...)
+	notify, nd := p.decodeNotifiers(content.Blocks, d.Params)
+	t.Notify, diags = notify, append(diags, nd...)
 	if attr, ok := content.Attributes["depends_on"]; ok {
 		diags = append(diags, decodeDependsOn(attr, &t)...)
 	}
+	diags = append(diags, p.decodeTaskKind(&t, content, blk.Body)...)
 	if attr, ok := content.Attributes["command"]; ok {
 		t.Command = attr.Expr
 	}

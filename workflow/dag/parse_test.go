@@ -299,7 +299,7 @@ dag "a" {}`, "Duplicate dag ID", `DAG "a" is already defined at test.hcl:1,1-8`,
   task "x" {
     command = "echo ${env.HOME}"
   }
-}`, "Unknown variable", `There is no variable named "env"; run-time expressions can use run, params and var.`, 3, 23},
+}`, "Unknown variable", `There is no variable named "env"; run-time expressions can use run, params, var and task.`, 3, 23},
 		{"unknown run attribute", `dag "a" {
   task "x" {
     command = "echo ${run.dss}"

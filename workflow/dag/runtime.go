@@ -43,7 +43,32 @@ func (t *Task) expressions() []hcl.Expression {
 			out = append(out, e)
 		}
 	}
+	if t.Op != nil {
+		for _, name := range slices.Sorted(maps.Keys(t.Op.fields)) {
+			out = append(out, t.Op.fields[name].expr)
+		}
+	}
 	return out
+}
+
+// OutputRead reports whether another task of the DAG reads this task's
+// output, so the worker knows to store it even when it is implicit.
+func (t *Task) OutputRead() bool { return t.outputRead }
+
+// OutputRefs returns the sorted, distinct task IDs whose output the task's
+// expressions read (task.<id>.output), so the caller fetches outputs only
+// when some are used.
+func (t *Task) OutputRefs() []string {
+	var ids []string
+	for _, e := range t.expressions() {
+		for _, tr := range e.Variables() {
+			if id, ok := traversalKey(tr); ok && tr.RootName() == "task" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // varRef is one var.<key> reference and where it is written.
@@ -127,16 +152,25 @@ func newLoadCheck(params map[string]cty.Value, funcs map[string]function.Functio
 // run values unknown must give the right shape (this also catches unknown
 // functions). Typos thus fail the load with file:line:col, not a run.
 func (lc *loadCheck) check(t *Task) hcl.Diagnostics {
-	if t.Command == nil {
-		return nil // the schema already reported the missing command
+	if t.Command == nil && t.Op == nil {
+		return nil // decodeTaskKind already reported the missing command
 	}
 	var diags hcl.Diagnostics
 	vars := map[string]cty.Value{}
+	outputs := map[string]cty.Value{}
 	for _, e := range t.expressions() {
 		for _, tr := range e.Variables() {
-			diags = append(diags, lc.checkTraversal(tr)...)
-			if key, ok := traversalKey(tr); ok && tr.RootName() == "var" {
+			if tr.RootName() == "task" {
+				diags = append(diags, checkOutputRef(t, tr)...)
+			} else {
+				diags = append(diags, lc.checkTraversal(tr)...)
+			}
+			key, ok := traversalKey(tr)
+			switch {
+			case ok && tr.RootName() == "var":
 				vars[key] = cty.UnknownVal(cty.String)
+			case ok && tr.RootName() == "task":
+				outputs[key] = cty.ObjectVal(map[string]cty.Value{"output": cty.UnknownVal(cty.String)})
 			}
 		}
 	}
@@ -144,7 +178,7 @@ func (lc *loadCheck) check(t *Task) hcl.Diagnostics {
 		return diags
 	}
 	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{"run": lc.run, "params": lc.params, "var": cty.ObjectVal(vars)},
+		Variables: map[string]cty.Value{"run": lc.run, "params": lc.params, "var": cty.ObjectVal(vars), "task": cty.ObjectVal(outputs)},
 		Functions: lc.funcs,
 	}
 	_, diags = t.evaluate(ctx)
@@ -179,8 +213,29 @@ func (lc *loadCheck) checkTraversal(tr hcl.Traversal) hcl.Diagnostics {
 			"Use var with a literal key, such as var.api_token, so the scheduler knows which variables to fetch.")
 	}
 	return errorDiag(tr.SourceRange(), "Unknown variable",
-		fmt.Sprintf("There is no variable named %q; run-time expressions can use run, params and var.%s",
-			tr.RootName(), didYouMean(tr.RootName(), []string{"run", "params", "var"})))
+		fmt.Sprintf("There is no variable named %q; run-time expressions can use run, params, var and task.%s",
+			tr.RootName(), didYouMean(tr.RootName(), []string{"run", "params", "var", "task"})))
+}
+
+// checkOutputRef validates a task.<id>.output reference: the task must be
+// a direct upstream, so its output is there when this task renders.
+func checkOutputRef(t *Task, tr hcl.Traversal) hcl.Diagnostics {
+	id, ok := traversalKey(tr)
+	var attr string
+	if len(tr) == 3 {
+		if a, isAttr := tr[2].(hcl.TraverseAttr); isAttr {
+			attr = a.Name
+		}
+	}
+	switch {
+	case !ok || attr != "output":
+		return errorDiag(tr.SourceRange(), "Invalid task reference",
+			"A run-time expression reads another task only as task.<id>.output, such as ${task.extract.output}.")
+	case !slices.Contains(t.Upstream, id):
+		return errorDiag(tr.SourceRange(), "Output of a task that is not upstream",
+			fmt.Sprintf("Task %q reads task.%s.output but does not depend on it; add task.%s to its depends_on so the output exists when it runs.", t.ID, id, id))
+	}
+	return nil
 }
 
 func errorDiag(rng hcl.Range, summary, detail string) hcl.Diagnostics {
@@ -212,11 +267,16 @@ func (t *Task) renderContext(rc RunContext) (*hcl.EvalContext, hcl.Diagnostics) 
 		params = rc.Params
 	}
 	vars, diags := t.varValues(rc.Vars)
+	outputs := map[string]cty.Value{}
+	for _, id := range t.OutputRefs() {
+		outputs[id] = cty.ObjectVal(map[string]cty.Value{"output": cty.StringVal(rc.Outputs[id])})
+	}
 	return &hcl.EvalContext{
 		Variables: map[string]cty.Value{
 			"run":    cty.ObjectVal(runValues(rc, loc, dagID, t.ID)),
 			"params": cty.ObjectVal(params),
 			"var":    cty.ObjectVal(vars),
+			"task":   cty.ObjectVal(outputs),
 		},
 		Functions: funcs,
 	}, diags
@@ -248,6 +308,9 @@ func (t *Task) varValues(store map[string]string) (map[string]cty.Value, hcl.Dia
 func (t *Task) evaluate(ctx *hcl.EvalContext) (Rendered, hcl.Diagnostics) {
 	var r Rendered
 	var diags hcl.Diagnostics
+	if t.Op != nil {
+		return t.Op.evaluate(ctx)
+	}
 	if t.Command == nil {
 		return r, errorDiag(t.Range, "Missing command", fmt.Sprintf("Task %q has no command.", t.ID))
 	}

@@ -69,7 +69,6 @@ type Server struct {
 	o    Options
 	mux  *http.ServeMux
 	auth *authenticator
-	jobs *jobScanner
 	log  *slog.Logger
 }
 
@@ -93,7 +92,7 @@ func New(o Options) (*Server, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewRegistry()
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), auth: newAuthenticator(o.Store, o.Logger), jobs: newJobScanner(o.Store), log: o.Logger}
+	s := &Server{o: o, mux: http.NewServeMux(), auth: newAuthenticator(o.Store, o.Logger), log: o.Logger}
 	if err := o.Metrics.Register(collector{s}); err != nil {
 		return nil, fmt.Errorf("monitor: register flower metrics: %w", err)
 	}

@@ -51,7 +51,7 @@ const retention = 24 * time.Hour
 // finished task instances per request, fine for the page's refresh rate
 // but linear in the task history.
 func (s *Server) workers(ctx context.Context) ([]Worker, error) {
-	jobs, err := s.jobs.all(ctx)
+	jobs, err := allJobs(ctx, s.o.Store)
 	if err != nil {
 		return nil, err
 	}

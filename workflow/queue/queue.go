@@ -52,3 +52,13 @@ type Lease interface {
 type Extender interface {
 	Extend(ctx context.Context) error
 }
+
+// Holder is implemented by brokers that can tell whether they still hold
+// the message for a try (Redis), so a scheduler can push again the ones
+// the broker lost. The local queue lives and dies with its scheduler,
+// which recovers its tasks at start instead.
+type Holder interface {
+	// Holds reports, for each message, whether the broker has one for the
+	// same try of the same task instance, waiting or leased.
+	Holds(ctx context.Context, ms []Message) ([]bool, error)
+}

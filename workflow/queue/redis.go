@@ -91,10 +91,10 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 	return &Redis{client: client, opts: opts, k: newKeys(opts.Prefix), log: log, ctx: ctx, cancel: cancel, wake: newBroadcaster()}
 }
 
-// Push stores m in its named queue. An error means m may or may not be
-// queued (the reply can be lost after Redis applied it); a retried push
-// then duplicates the message, which the worker's claim (queued → running
-// for exactly this try) turns into a skipped delivery.
+// Push stores m in its named queue, unless a message for the same try of
+// the same task instance is still there (waiting or leased): pushing is
+// idempotent until that message is acked. An error means m may or may not
+// be queued (the reply can be lost after Redis applied it); retrying is safe.
 func (r *Redis) Push(ctx context.Context, m Message) error {
 	if r.ctx.Err() != nil {
 		return ErrClosed
@@ -103,8 +103,8 @@ func (r *Redis) Push(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("queue: encode %v: %w", m.TIKey, err)
 	}
-	keys := []string{r.k.seq, r.k.queue(m.Queue)}
-	if err := pushScript.Run(ctx, r.client, keys, r.k.msgPrefix, body, m.Queue, m.Priority, r.k.wake).Err(); err != nil {
+	keys := []string{r.k.seq, r.k.queue(m.Queue), r.k.tis}
+	if err := pushScript.Run(ctx, r.client, keys, r.k.msgPrefix, body, m.Queue, m.Priority, r.k.wake, tryField(m)).Err(); err != nil {
 		return fmt.Errorf("queue: push %s/%s/%s try %d to redis: %w", m.DagID, m.RunID, m.TaskID, m.Try, err)
 	}
 	return nil
@@ -267,14 +267,14 @@ func (r *Redis) goBackground(fn func()) bool {
 }
 
 type keys struct {
-	seq, leases, wake, done string
-	msgPrefix, queuePrefix  string
+	seq, leases, wake, done, tis string
+	msgPrefix, queuePrefix       string
 }
 
 func newKeys(prefix string) keys {
 	t := "{" + prefix + "}:"
 	return keys{
-		seq: t + "seq", leases: t + "leases", wake: t + "wake", done: t + "done",
+		seq: t + "seq", leases: t + "leases", wake: t + "wake", done: t + "done", tis: t + "tis",
 		msgPrefix: t + "m:", queuePrefix: t + "q:",
 	}
 }

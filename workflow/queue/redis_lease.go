@@ -34,7 +34,7 @@ func (l *RedisLease) Deliveries() int { return l.deliveries }
 // until then a crash must leave the message to be redelivered. It returns
 // ErrLeaseLost if the lease expired and another consumer holds the message.
 func (l *RedisLease) Ack(ctx context.Context) error {
-	return l.run(ctx, "ack", ackScript, l.r.k.queuePrefix)
+	return l.runKeys(ctx, "ack", ackScript, []string{l.r.k.leases, l.r.k.tis}, l.r.k.queuePrefix)
 }
 
 // Requeue hands the message back at once, at its original place in its
@@ -51,8 +51,12 @@ func (l *RedisLease) Extend(ctx context.Context) error {
 }
 
 func (l *RedisLease) run(ctx context.Context, op string, s *redis.Script, extra ...any) error {
+	return l.runKeys(ctx, op, s, []string{l.r.k.leases}, extra...)
+}
+
+func (l *RedisLease) runKeys(ctx context.Context, op string, s *redis.Script, keys []string, extra ...any) error {
 	args := append([]any{l.r.k.msgPrefix + l.id, l.id, l.token}, extra...)
-	ok, err := s.Run(ctx, l.r.client, []string{l.r.k.leases}, args...).Int()
+	ok, err := s.Run(ctx, l.r.client, keys, args...).Int()
 	if err != nil {
 		return fmt.Errorf("queue: %s %s (%v): %w", op, l.id, l.m.TIKey, err)
 	}

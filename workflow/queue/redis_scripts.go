@@ -9,8 +9,12 @@ import "github.com/redis/go-redis/v9"
 //	T q:<queue>    ZSET of waiting ids, score -priority; equal scores sort
 //	               by member, and fixed-width ids make that arrival order
 //	T m:<id>       HASH body (JSON Message), q, p, n (deliveries), tok
-//	               (delivery token of the current holder, "0" when waiting)
+//	               (delivery token of the current holder, "0" when waiting),
+//	               ti (its try field in T tis)
 //	T leases       ZSET of held ids, score = lease expiry in ms (Redis TIME)
+//	T tis          HASH try field (see tryField) → id of the message that
+//	               asks for that try, until Ack; makes Push idempotent and
+//	               lets the scheduler ask whether a message was lost
 //	T wake         pub/sub channel: a queue name gained a waiting message
 //	T done         pub/sub channel: a task instance finished (JSON TIKey)
 //
@@ -20,11 +24,15 @@ import "github.com/redis/go-redis/v9"
 // Expiries use Redis's clock (TIME inside the script), never a worker's, so
 // clock skew between hosts cannot expire a lease early.
 
-// pushScript: KEYS seq, q:<queue>; ARGV msgPrefix, body, queue, priority,
-// wake channel. Returns the new id.
+// pushScript: KEYS seq, q:<queue>, tis; ARGV msgPrefix, body, queue,
+// priority, wake channel, try field. Returns the new id, or the id of the
+// message already asking for that try (nothing is added then).
 var pushScript = redis.NewScript(`
+local have = redis.call('HGET', KEYS[3], ARGV[6])
+if have then return have end
 local id = string.format('%016x', redis.call('INCR', KEYS[1]))
-redis.call('HSET', ARGV[1] .. id, 'body', ARGV[2], 'q', ARGV[3], 'p', ARGV[4], 'tok', '0', 'n', '0')
+redis.call('HSET', ARGV[1] .. id, 'body', ARGV[2], 'q', ARGV[3], 'p', ARGV[4], 'tok', '0', 'n', '0', 'ti', ARGV[6])
+redis.call('HSET', KEYS[3], ARGV[6], id)
 redis.call('ZADD', KEYS[2], -tonumber(ARGV[4]), id)
 redis.call('PUBLISH', ARGV[5], ARGV[3])
 return id
@@ -84,10 +92,10 @@ return {0, -1}
 // ackScript deletes the message if the caller holds it, or if nobody does
 // (the lease expired and it waits again: the caller has stored the outcome,
 // so another run would only be skipped). A message already gone is acked.
-// KEYS leases; ARGV msgKey, id, token, queuePrefix. Returns 1, or 0 when
-// another consumer holds it.
+// KEYS leases, tis; ARGV msgKey, id, token, queuePrefix. Returns 1, or 0
+// when another consumer holds it.
 var ackScript = redis.NewScript(`
-local m = redis.call('HMGET', ARGV[1], 'tok', 'q')
+local m = redis.call('HMGET', ARGV[1], 'tok', 'q', 'ti')
 if not m[1] then
   redis.call('ZREM', KEYS[1], ARGV[2])
   return 1
@@ -96,6 +104,9 @@ if m[1] ~= ARGV[3] and m[1] ~= '0' then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREM', ARGV[4] .. m[2], ARGV[2])
 redis.call('DEL', ARGV[1])
+if m[3] and redis.call('HGET', KEYS[2], m[3]) == ARGV[2] then
+  redis.call('HDEL', KEYS[2], m[3])
+end
 return 1
 `)
 

@@ -60,7 +60,7 @@ func (s *Scheduler) startRun(ctx context.Context, r store.DagRun) (store.DagRun,
 func (s *Scheduler) advanceRun(ctx context.Context, d *dag.DAG, r store.DagRun) (time.Time, error) {
 	// Cheap checks first: a run whose tasks are all queued or running (a
 	// wide fan-out at full parallelism) needs no full read on every wake.
-	pending, err := s.store.CountTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID, States: []store.TIState{store.TINone, store.TIUpForRetry}})
+	pending, err := s.store.CountTaskInstances(ctx, store.TIFilter{DagID: r.DagID, RunID: r.RunID, States: []store.TIState{store.TINone, store.TIUpForRetry, store.TIUpForReschedule}})
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -111,7 +111,7 @@ func (s *Scheduler) nextState(t *dag.Task, ti store.TaskInstance, states map[str
 	switch ti.State {
 	case store.TINone:
 		return decide(t.TriggerRule, countUpstream(t.Upstream, states)), time.Time{}
-	case store.TIUpForRetry:
+	case store.TIUpForRetry, store.TIUpForReschedule: // a sensor's next poke is due like a retry
 		if !ti.NextRetryAt.After(s.now()) {
 			return store.TIScheduled, time.Time{}
 		}
@@ -145,7 +145,7 @@ func (s *Scheduler) transition(ctx context.Context, k store.TIKey, from, to stor
 
 func (s *Scheduler) finishRun(ctx context.Context, d *dag.DAG, r store.DagRun, states map[string]store.TIState) error {
 	outcome, now := runOutcome(d, states), s.now()
-	_, err := s.store.UpdateDagRun(ctx, r.DagID, r.RunID, func(run *store.DagRun) error {
+	finished, err := s.store.UpdateDagRun(ctx, r.DagID, r.RunID, func(run *store.DagRun) error {
 		if run.State != store.RunRunning {
 			return store.ErrStateConflict
 		}
@@ -158,6 +158,9 @@ func (s *Scheduler) finishRun(ctx context.Context, d *dag.DAG, r store.DagRun, s
 	if err == nil {
 		s.log.Info("run finished", "dag", r.DagID, "run", r.RunID, "state", outcome)
 		s.cfg.Metrics.DagRunFinished(r.DagID, string(outcome), now.Sub(r.StartDate))
+		if s.cfg.RunFinished != nil {
+			s.cfg.RunFinished(ctx, finished)
+		}
 		// A finished run frees a max_active_runs slot.
 		s.Notify()
 	}

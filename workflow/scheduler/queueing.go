@@ -21,38 +21,51 @@ type slots struct {
 
 // queueReady queues scheduled task instances of the active runs, highest
 // priority first, within parallelism, max_active_tasks and pool slots.
+// Counting the free slots and claiming is one critical section across
+// schedulers, so two of them never fill the same slots; the pushes to the
+// broker happen after it.
 func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error {
-	executable := 0
-	defer func() { s.cfg.Metrics.TasksExecutable(executable) }()
-	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
+	var claimed []store.TaskInstance
+	err := s.store.Critical(ctx, func(ctx context.Context) error {
+		var err error
+		claimed, err = s.claimReady(ctx, active)
+		return err
+	})
+	s.cfg.Metrics.TasksExecutable(len(claimed))
 	if err != nil {
 		return err
+	}
+	return s.push(ctx, claimed)
+}
+
+// claimReady claims what the free slots allow.
+func (s *Scheduler) claimReady(ctx context.Context, active []store.DagRun) ([]store.TaskInstance, error) {
+	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
+	if err != nil {
+		return nil, err
 	}
 	open := s.cfg.Parallelism - busy
 	if open <= 0 {
-		return nil // a finishing task wakes the loop again
+		return nil, nil // a finishing task wakes the loop again
 	}
 	ready, err := s.scheduledTIs(ctx, active, open)
 	if err != nil || len(ready) == 0 {
-		return err
+		return nil, err
 	}
 	sl, err := s.freeSlots(ctx, ready, open)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var picked []store.TIKey
 	for _, ti := range ready {
 		if _, known := sl.perPool[ti.Pool]; !known {
 			s.warnUnknownPool(ti)
 		}
-		if !sl.take(ti) {
-			continue
+		if sl.take(ti) {
+			picked = append(picked, ti.TIKey)
 		}
-		if err := s.enqueue(ctx, ti); err != nil {
-			return err
-		}
-		executable++
 	}
-	return nil
+	return s.store.ClaimTaskInstances(ctx, picked, s.jobID, s.now())
 }
 
 // scheduledTIs reads, per running run, the highest-priority scheduled task
@@ -113,28 +126,24 @@ func (sl *slots) take(ti store.TaskInstance) bool {
 	return true
 }
 
-// enqueue moves scheduled → queued and pushes the message; if the push
-// fails the task instance goes back to scheduled.
-func (s *Scheduler) enqueue(ctx context.Context, ti store.TaskInstance) error {
-	now := s.now()
-	queued, err := s.store.UpdateTaskInstance(ctx, ti.TIKey, func(t *store.TaskInstance) error {
-		if t.State != store.TIScheduled {
-			return store.ErrStateConflict
+// push sends the claimed (now queued) task instances to the broker. If a
+// push fails, that one and the rest go back to scheduled for a later pass.
+func (s *Scheduler) push(ctx context.Context, claimed []store.TaskInstance) error {
+	for i, ti := range claimed {
+		if err := s.queue.Push(ctx, message(ti)); err != nil {
+			errs := []error{fmt.Errorf("queue %v: %w", ti.TIKey, err)}
+			for _, back := range claimed[i:] {
+				errs = append(errs, s.transition(context.WithoutCancel(ctx), back.TIKey, store.TIQueued, store.TIScheduled))
+			}
+			return errors.Join(errs...)
 		}
-		t.State, t.QueuedAt, t.QueuedByJobID = store.TIQueued, now, s.jobID
-		return nil
-	})
-	if errors.Is(err, store.ErrStateConflict) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	m := queue.Message{TIKey: ti.TIKey, Try: queued.TryNumber + 1, Queue: queued.Queue, Priority: queued.PriorityWeight}
-	if err := s.queue.Push(ctx, m); err != nil {
-		return errors.Join(fmt.Errorf("queue %v: %w", ti.TIKey, err), s.transition(context.WithoutCancel(ctx), ti.TIKey, store.TIQueued, store.TIScheduled))
 	}
 	return nil
+}
+
+// message asks for the next try of a queued task instance.
+func message(ti store.TaskInstance) queue.Message {
+	return queue.Message{TIKey: ti.TIKey, Try: ti.TryNumber + 1, Queue: ti.Queue, Priority: ti.PriorityWeight}
 }
 
 // warnUnknownPool says once per pool why its tasks stay scheduled, as

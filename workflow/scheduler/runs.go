@@ -45,7 +45,7 @@ func NewRun(d *dag.DAG, t store.RunType, iv dag.Interval, conf map[string]any, n
 			Pool:           task.Pool,
 			PoolSlots:      1,
 			PriorityWeight: weights[task.ID],
-			Operator:       "command",
+			Operator:       task.Kind(),
 		})
 	}
 	return run, tis

@@ -7,6 +7,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,6 +31,9 @@ type Config struct {
 	// OrphanTimeout: a scheduler job silent this long is dead and its
 	// queued/running task instances are taken back.
 	OrphanTimeout time.Duration
+	// QueuedTimeout: a task instance queued (or running) this long whose
+	// message the broker lost is queued again (or failed over); see lost.go.
+	QueuedTimeout time.Duration
 	Hostname      string
 	// Distributed: tasks go to a persistent broker and run on other
 	// processes, whose leases (not this scheduler's liveness) decide when
@@ -37,6 +41,9 @@ type Config struct {
 	Distributed bool
 	// Metrics receives scheduler metrics (default: discarded).
 	Metrics metrics.Sink
+	// RunFinished, when set, is told of every run this scheduler moved
+	// to success or failed (DAG-level notifiers); it must not block.
+	RunFinished func(ctx context.Context, run store.DagRun)
 }
 
 func (c Config) withDefaults() Config {
@@ -51,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OrphanTimeout <= 0 {
 		c.OrphanTimeout = 30 * time.Second
+	}
+	if c.QueuedTimeout <= 0 {
+		c.QueuedTimeout = 30 * time.Second
 	}
 	if c.Hostname == "" {
 		c.Hostname, _ = os.Hostname()
@@ -77,6 +87,8 @@ type Scheduler struct {
 	// paused caches the DAGs' paused flags, read at pausedAt.
 	paused   map[string]bool
 	pausedAt time.Time
+	// lostAt is when recoverLost last looked.
+	lostAt time.Time
 }
 
 type runKey struct{ dagID, runID string }
@@ -185,7 +197,7 @@ func (s *Scheduler) tick(ctx context.Context) (next time.Time, done bool, err er
 	if err != nil {
 		return next, false, err
 	}
-	return next, false, s.queueReady(ctx, active)
+	return next, false, errors.Join(s.queueReady(ctx, active), s.recoverLost(ctx))
 }
 
 func earliest(a, b time.Time) time.Time {

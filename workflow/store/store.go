@@ -61,6 +61,10 @@ type Store interface {
 	ListTaskInstances(ctx context.Context, f TIFilter) ([]TaskInstance, error)
 	// CountTaskInstances ignores f.Limit.
 	CountTaskInstances(ctx context.Context, f TIFilter) (int, error)
+	// ListTIStatuses returns the state and try of every task instance of
+	// the given runs of a DAG, in no particular order: what a grid of runs
+	// × tasks shows, without reading and sorting whole rows.
+	ListTIStatuses(ctx context.Context, dagID string, runIDs []string) ([]TIStatus, error)
 	// UpdateTaskInstance is the compare-and-set primitive of the task state
 	// machine: fn sees the current row under a write lock and may return
 	// ErrStateConflict to leave it untouched. fn must not call the Store and
@@ -96,9 +100,53 @@ type Store interface {
 	// LatestJob returns the job of that type with the newest heartbeat.
 	LatestJob(ctx context.Context, jobType string) (Job, error)
 
+	// Scheduler HA and failover (issue 7).
+
+	// ListJobs returns every job of that type, newest first.
+	ListJobs(ctx context.Context, jobType string) ([]Job, error)
+	// ClaimTaskInstances moves those of keys that are scheduled to queued,
+	// queued by scheduler job jobID at `at`, and returns them in keys'
+	// order. Several schedulers may claim at once: a row another claimer
+	// holds is skipped, not waited for (Postgres: FOR UPDATE SKIP LOCKED),
+	// so each task instance is claimed by exactly one caller. Unknown keys
+	// and task instances in other states are left out.
+	ClaimTaskInstances(ctx context.Context, keys []TIKey, jobID int64, at time.Time) ([]TaskInstance, error)
+	// Critical runs fn while no other caller, in any process on this
+	// database, runs its own: the schedulers' count-then-claim of open
+	// slots (parallelism, pools, max_active_tasks), which claims alone
+	// cannot keep within the limits. fn may call the Store; its error is
+	// returned. A process that dies inside fn releases the section.
+	Critical(ctx context.Context, fn func(context.Context) error) error
+
 	// AddEvent ignores e.ID; a zero When means now.
 	AddEvent(ctx context.Context, e Event) error
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+
+	// SetConnection creates or replaces the connection; the store sets
+	// UpdatedAt. The ciphertext is opaque here: package connections
+	// encrypts and decrypts it, so the key never reaches the database.
+	SetConnection(ctx context.Context, c Connection) error
+	GetConnection(ctx context.Context, connID string) (Connection, error)
+	DeleteConnection(ctx context.Context, connID string) error
+	// ListConnections orders by ConnID.
+	ListConnections(ctx context.Context) ([]Connection, error)
+
+	// SetTaskOutput creates or replaces the output of a task instance
+	// (ErrNotFound if the task instance does not exist). The caller
+	// enforces MaxTaskOutputSize.
+	SetTaskOutput(ctx context.Context, k TIKey, value string) error
+	// GetTaskOutputs maps task ID to output for the tasks of one run that
+	// have one.
+	GetTaskOutputs(ctx context.Context, dagID, runID string) (map[string]string, error)
+
+	// RecordSLAMiss inserts the miss unless one for the same (DagID,
+	// TaskID, RunID) exists, and reports whether it did, so a miss is
+	// recorded and notified once however many schedulers see it.
+	RecordSLAMiss(ctx context.Context, m SLAMiss) (created bool, err error)
+	MarkSLAMissNotified(ctx context.Context, dagID, taskID, runID string) error
+	// ListSLAMisses returns matching misses, newest detected first, and the
+	// total count before paging.
+	ListSLAMisses(ctx context.Context, f SLAMissFilter) ([]SLAMiss, int, error)
 }
 
 // DefaultPool always exists; tasks without a pool use it.
@@ -106,3 +154,7 @@ const DefaultPool = "default_pool"
 
 // DefaultPoolSlots is the size of DefaultPool after the first migration.
 const DefaultPoolSlots = 128
+
+// MaxTaskOutputSize is the largest task output callers may store, in
+// bytes: outputs are small results passed between tasks, not data.
+const MaxTaskOutputSize = 64 << 10

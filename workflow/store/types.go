@@ -20,6 +20,10 @@ const (
 	TIUpForRetry     TIState = "up_for_retry"
 	TIUpstreamFailed TIState = "upstream_failed"
 	TISkipped        TIState = "skipped"
+	// TIUpForReschedule is a sensor in reschedule mode between two pokes:
+	// it holds no worker slot and runs again at NextRetryAt without
+	// using up a try.
+	TIUpForReschedule TIState = "up_for_reschedule"
 )
 
 // Finished reports whether the state is terminal for the current run.
@@ -155,11 +159,52 @@ type TIFilter struct {
 	Offset        int // skips that many rows of ListTaskInstances (API paging)
 }
 
+// TIStatus is a task instance at a glance (a cell of the UI grid).
+type TIStatus struct {
+	RunID, TaskID string
+	State         TIState
+	TryNumber     int
+}
+
 // Variable is a key/value available to DAGs as var.<key>.
+//
+// A Secret variable's Value is stored as given (DAGs read it like any
+// other) but every surface that shows it to people masks it: the API and
+// UI show "***" and task logs replace it (secrets.Masker).
 type Variable struct {
 	Key         string
 	Value       string
 	Description string
+	Secret      bool
+}
+
+// Connection is a stored connection (Airflow's connection table). Everything
+// but the identification is in Ciphertext, encrypted by package
+// connections; the store never sees the key nor the plaintext.
+type Connection struct {
+	ConnID      string
+	ConnType    string
+	Description string
+	Ciphertext  []byte
+	UpdatedAt   time.Time // set by the store on every write
+}
+
+// SLAMiss is a task that had not succeeded by its SLA deadline in one run.
+type SLAMiss struct {
+	DagID       string
+	TaskID      string
+	RunID       string
+	LogicalDate time.Time
+	Deadline    time.Time // LogicalDate + the task's sla
+	DetectedAt  time.Time
+	Notified    bool // the sla_miss notifiers have been sent
+}
+
+// SLAMissFilter selects SLA misses; zero fields do not filter.
+type SLAMissFilter struct {
+	DagID  string
+	Limit  int // zero means no limit
+	Offset int
 }
 
 // Pool limits how many task instances may run at once across DAGs.
@@ -190,6 +235,11 @@ type User struct {
 	Active       bool
 	CreatedAt    time.Time
 	LastLogin    time.Time
+	// SessionGen is the generation of the user's webserver sessions: a
+	// session cookie is valid only while it carries the current one, so
+	// bumping it signs the user out everywhere (logout). UpdateUser never
+	// lowers it.
+	SessionGen int64
 }
 
 // Job is a running aird process (scheduler, worker) with its heartbeat.

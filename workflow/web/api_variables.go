@@ -1,22 +1,31 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/airctl/airctl/workflow/secrets"
 	"github.com/airctl/airctl/workflow/store"
 )
 
+// variableJSON is Airflow's Variable plus is_secret: a secret variable's
+// value is never shown, only "***".
 type variableJSON struct {
 	Key         string  `json:"key"`
 	Value       string  `json:"value"`
 	Description *string `json:"description"`
+	IsSecret    bool    `json:"is_secret"`
 }
 
 func newVariableJSON(v store.Variable) variableJSON {
-	return variableJSON{Key: v.Key, Value: v.Value, Description: strPtr(v.Description)}
+	value := v.Value
+	if v.Secret {
+		value = secrets.Mask
+	}
+	return variableJSON{Key: v.Key, Value: value, Description: strPtr(v.Description), IsSecret: v.Secret}
 }
 
 // variableBody has pointers so PATCH can tell absent from empty.
@@ -24,6 +33,27 @@ type variableBody struct {
 	Key         *string `json:"key"`
 	Value       *string `json:"value"`
 	Description *string `json:"description"`
+	IsSecret    *bool   `json:"is_secret"`
+}
+
+// setSecretValue applies a new value and secret flag to a variable read
+// from the store. A secret's value is only ever shown as "***", so "***"
+// sent back means "unchanged", and making a secret plain needs a new value:
+// otherwise the API would reveal the old one.
+func setSecretValue(v *store.Variable, value *string, secret *bool) error {
+	wasSecret := v.Secret
+	if value != nil && !(wasSecret && *value == secrets.Mask) {
+		v.Value = *value
+	} else {
+		value = nil
+	}
+	if secret != nil {
+		v.Secret = *secret
+	}
+	if wasSecret && !v.Secret && value == nil {
+		return badRequest("Variable %s is secret: send a new value to make it plain, as its value is never shown.", v.Key)
+	}
+	return nil
 }
 
 func (s *Server) variable(r *http.Request, key string) (store.Variable, error) {
@@ -76,7 +106,20 @@ func (s *Server) postVariable(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("Fields key (non-empty) and value are required."))
 		return
 	}
-	v := store.Variable{Key: *body.Key, Value: *body.Value, Description: derefOr(body.Description, "")}
+	v, err := s.store.GetVariable(r.Context(), *body.Key)
+	if errors.Is(err, store.ErrNotFound) {
+		v, err = store.Variable{Key: *body.Key}, nil
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// POST overwrites, so an absent is_secret means plain.
+	if err := setSecretValue(&v, body.Value, cmp.Or(body.IsSecret, new(bool))); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Description = derefOr(body.Description, "")
 	if err := s.store.SetVariable(r.Context(), v); err != nil {
 		s.fail(w, r, err)
 		return
@@ -99,7 +142,7 @@ func (s *Server) patchVariable(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("Invalid body: key from request body doesn't match uri parameter."))
 		return
 	}
-	mask, err := updateMask(r, "value", "description")
+	mask, err := updateMask(r, "value", "description", "is_secret")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -109,8 +152,15 @@ func (s *Server) patchVariable(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if mask("value") && body.Value != nil {
-		v.Value = *body.Value
+	if !mask("value") {
+		body.Value = nil
+	}
+	if !mask("is_secret") {
+		body.IsSecret = nil
+	}
+	if err := setSecretValue(&v, body.Value, body.IsSecret); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if mask("description") && body.Description != nil {
 		v.Description = *body.Description

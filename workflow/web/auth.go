@@ -40,7 +40,7 @@ func principalFrom(r *http.Request) principal {
 // a request without a session (Basic auth, public pages).
 func CSRFToken(r *http.Request) string {
 	if p := principalFrom(r); p.session != nil {
-		return p.session.csrf
+		return p.session.CSRF
 	}
 	return ""
 }
@@ -59,16 +59,21 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (principal
 		return principal{}, false
 	}
 	if sess := s.sessionOf(r); sess != nil {
-		u, err := s.store.GetUser(r.Context(), sess.username)
-		if err == nil && u.Active {
+		u, err := s.store.GetUser(r.Context(), sess.Username)
+		// A deleted or deactivated user, or a logout since (a newer
+		// generation), ends the session.
+		if err == nil && u.Active && u.SessionGen == sess.Gen {
+			s.touchSession(w, r, sess)
 			return principal{user: u, session: sess}, true
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.fail(w, r, err)
 			return principal{}, false
 		}
-		// The user was deleted or deactivated: the session ends with it.
-		s.sessions.delete(sess.id)
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		// Expired, revoked, or sealed under another secret_key: drop it.
+		http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
 	}
 	s.authFailed(w, r, errNoCredentials)
 	return principal{}, false

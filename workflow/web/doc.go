@@ -29,12 +29,18 @@
 // password is remembered for a few minutes under an HMAC so that scripts
 // do not pay bcrypt on every call). Browsers sign in at /login and get a
 // session cookie (HttpOnly, SameSite=Lax, Secure over HTTPS or when the
-// load balancer sends X-Forwarded-Proto: https). Sessions live in memory:
+// load balancer sends X-Forwarded-Proto: https). The cookie is the
+// session itself, sealed with AES-GCM under a key derived from
+// webserver.secret_key, so a restarted server and every webserver worker
+// accept it; logout revokes it everywhere by bumping the user's session
+// generation in the store. Without a secret_key a random one is used and
 // a restart signs browsers out.
 //
 // Unauthenticated API requests get 401 with a Basic challenge, browser
 // requests a redirect to /login. Only /health, /api/v1/health, /login,
-// /logout and the embedded assets under /static/ are public.
+// /logout and the embedded assets under /static/ are public. Every route
+// is a line of the route table (routes.go) with its permission; a handler
+// put on the mux any other way is refused.
 //
 // # UI
 //

@@ -104,8 +104,16 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 			t.Fatal(err)
 		}
 	}
+	e.srv = e.newServer(opts...)
+	return e
+}
+
+// newServer builds a server on the environment's store: another process,
+// or the same one restarted.
+func (e *env) newServer(opts ...envOption) *Server {
+	e.t.Helper()
 	o := Options{
-		Store: st, DAGs: func() *dag.Bag { return e.bag }, LogDir: e.logDir, Version: "test",
+		Store: e.st, DAGs: func() *dag.Bag { return e.bag }, LogDir: e.logDir, Version: "test",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, fn := range opts {
@@ -113,11 +121,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	srv, err := newServer(o)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	srv.setDummyCost(bcrypt.MinCost)
-	e.srv = srv
-	return e
+	return srv
 }
 
 // loadDAGs (re)loads the folder into the store, as the scheduler does.

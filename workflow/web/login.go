@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
@@ -89,13 +90,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if old := s.sessionOf(r); old != nil {
-		s.sessions.delete(old.id)
+	// A fresh session replaces any cookie the browser had, so a session
+	// planted before sign-in (fixation) is worthless.
+	if err := s.setSession(w, r, newSession(u.Username, u.SessionGen, s.now())); err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	sessionID, _ := s.sessions.create(u.Username)
-	// No Max-Age: the cookie ends with the browser; the server ends the
-	// session after its lifetime or idle time anyway.
-	http.SetCookie(w, s.cookie(r, sessionCookie, sessionID, 0))
 	http.SetCookie(w, s.cookie(r, csrfCookie, "", -1))
 	u.LastLogin = s.now()
 	if err := s.store.UpdateUser(r.Context(), u); err != nil {
@@ -106,14 +106,37 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // logout ends the session. It is public so that a stale cookie can always
-// be cleared; it changes nothing but the caller's own session.
+// be cleared. A cookie may have been copied, so deleting it is not enough:
+// bumping the user's session generation in the store revokes it in every
+// webserver process (and the user's other sessions with it). Only a
+// cookie that is still valid can do that, so it affects only its owner.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if sess := s.sessionOf(r); sess != nil {
-		s.sessions.delete(sess.id)
-		s.audit(r, store.Event{Event: "logout", Owner: sess.username})
-	}
 	http.SetCookie(w, s.cookie(r, sessionCookie, "", -1))
+	if sess := s.sessionOf(r); sess != nil {
+		if err := s.revokeSessions(r.Context(), sess); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.audit(r, store.Event{Event: "logout", Owner: sess.Username})
+	}
 	http.Redirect(w, r, s.path("/login"), http.StatusSeeOther)
+}
+
+// revokeSessions moves the user past the session's generation; one
+// already past it (an earlier logout) is left alone.
+func (s *Server) revokeSessions(ctx context.Context, sess *session) error {
+	u, err := s.store.GetUser(ctx, sess.Username)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.SessionGen != sess.Gen) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sign out %s: %w", sess.Username, err)
+	}
+	u.SessionGen++
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("sign out %s: %w (the session stays valid until it expires; try again)", sess.Username, err)
+	}
+	return nil
 }
 
 // nextURL accepts only a path on this server as the place to go after

@@ -40,6 +40,7 @@ func (s *Server) routeTable() []route {
 		h("GET", "/dags", PermDAGRead, s.uiDAGs),
 		h("POST", "/dags/{dag_id}/paused", PermDAGEdit, s.uiSetPaused),
 		h("GET", "/import-errors", PermDAGRead, s.uiImportErrors),
+		h("GET", "/sla-misses", PermDAGRead, s.uiSLAMisses),
 		h("GET", "/dags/{dag_id}/grid", PermDAGRead, s.uiGrid),
 		h("GET", "/dags/{dag_id}/graph", PermDAGRead, s.uiGraph),
 		h("POST", "/dags/{dag_id}/trigger", PermDAGEdit, s.uiTrigger),
@@ -73,6 +74,7 @@ func (s *Server) routeTable() []route {
 		h("POST", dagPath+"/clearTaskInstances", PermDAGEdit, s.clearTaskInstances),
 		h("POST", dagPath+"/updateTaskInstancesState", PermDAGEdit, s.updateTaskInstancesState),
 
+		h("GET", "/api/v1/slaMisses", PermDAGRead, s.listSLAMisses),
 		h("GET", "/api/v1/importErrors", PermDAGRead, s.listImportErrors),
 		h("GET", "/api/v1/importErrors/{import_error_id}", PermDAGRead, s.getImportError),
 
@@ -81,6 +83,12 @@ func (s *Server) routeTable() []route {
 		h("GET", "/api/v1/variables/{variable_key}", PermVariableRead, s.getVariable),
 		h("PATCH", "/api/v1/variables/{variable_key}", PermVariableEdit, s.patchVariable),
 		h("DELETE", "/api/v1/variables/{variable_key}", PermVariableEdit, s.deleteVariable),
+
+		h("GET", "/api/v1/connections", PermConnectionRead, s.listConnections),
+		h("POST", "/api/v1/connections", PermConnectionEdit, s.postConnection),
+		h("GET", "/api/v1/connections/{connection_id}", PermConnectionRead, s.getConnection),
+		h("PATCH", "/api/v1/connections/{connection_id}", PermConnectionEdit, s.patchConnection),
+		h("DELETE", "/api/v1/connections/{connection_id}", PermConnectionEdit, s.deleteConnection),
 
 		h("GET", "/api/v1/pools", PermPoolRead, s.listPools),
 		h("POST", "/api/v1/pools", PermPoolEdit, s.postPool),

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/airctl/airctl/workflow/secrets"
 	"github.com/airctl/airctl/workflow/store"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) uiVariables(w http.ResponseWriter, r *http.Request) {
 	slices.SortFunc(all, func(a, b store.Variable) int { return strings.Compare(a.Key, b.Key) })
 	v := variablesView{New: true}
 	for _, x := range all {
-		v.Rows = append(v.Rows, variableRow{Variable: x, Masked: sensitiveKey(x.Key)})
+		v.Rows = append(v.Rows, variableRow{Variable: x, Masked: x.Secret || sensitiveKey(x.Key)})
 	}
 	if key := r.URL.Query().Get("edit"); key != "" {
 		if v.Edit, err = s.variable(r, key); err != nil {
@@ -51,6 +52,9 @@ func (s *Server) uiVariables(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.New = false
+		if v.Edit.Secret { // never shown; sent back as is, it means unchanged
+			v.Edit.Value = secrets.Mask
+		}
 	}
 	s.render(w, r, http.StatusOK, "variables", uiPage{Title: "Variables", Nav: "variables", Data: v})
 }
@@ -61,11 +65,25 @@ func (s *Server) uiSetVariable(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, err)
 		return
 	}
-	v := store.Variable{Key: strings.TrimSpace(r.PostForm.Get("key")), Value: r.PostForm.Get("value"), Description: r.PostForm.Get("description")}
-	if v.Key == "" {
+	key := strings.TrimSpace(r.PostForm.Get("key"))
+	if key == "" {
 		s.uiFail(w, r, badRequest("A variable needs a key."))
 		return
 	}
+	v, err := s.store.GetVariable(r.Context(), key)
+	if errors.Is(err, store.ErrNotFound) {
+		v, err = store.Variable{Key: key}, nil
+	}
+	if err != nil {
+		s.uiFail(w, r, err)
+		return
+	}
+	value, secret := r.PostForm.Get("value"), r.PostForm.Get("is_secret") != ""
+	if err := setSecretValue(&v, &value, &secret); err != nil {
+		s.uiFail(w, r, err)
+		return
+	}
+	v.Description = r.PostForm.Get("description")
 	if err := s.store.SetVariable(r.Context(), v); err != nil {
 		s.uiFail(w, r, err)
 		return

@@ -37,6 +37,68 @@ func BenchmarkUIDAGList1000(b *testing.B) {
 }
 
 func BenchmarkUIGrid100Runs50Tasks(b *testing.B) {
+	e := wideEnv(b)
+	b.Run("grid-25-runs", func(b *testing.B) { measurePage(b, e, "/dags/wide/grid", `data-task="t49"`) })
+	b.Run("grid-100-runs", func(b *testing.B) { measurePage(b, e, "/dags/wide/grid?runs=100", `data-task="t49"`) })
+	b.Run("graph", func(b *testing.B) { measurePage(b, e, "/dags/wide/graph", `data-task="t49"`) })
+}
+
+// BenchmarkGridQuery compares the grid's read of 100 runs × 50 tasks
+// (ListTIStatuses: four columns, unsorted) with reading the same task
+// instances whole through ListTaskInstances, as the grid did before; it
+// reports full-rows time / statuses time.
+func BenchmarkGridQuery(b *testing.B) {
+	e := wideEnv(b)
+	ctx := context.Background()
+	runs, _, err := e.st.ListDagRuns(ctx, store.DagRunFilter{DagID: "wide"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, len(runs))
+	for i, r := range runs {
+		ids[i] = r.RunID
+	}
+	timeIt := func(n int, fn func() int) time.Duration {
+		start := time.Now()
+		for range n {
+			if got := fn(); got != 5000 {
+				b.Fatalf("read %d task instances, want 5000", got)
+			}
+		}
+		return time.Since(start)
+	}
+	statuses := func() int {
+		l, err := e.st.ListTIStatuses(ctx, "wide", ids)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return len(l)
+	}
+	full := func() int {
+		l, err := e.st.ListTaskInstances(ctx, store.TIFilter{DagID: "wide"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return len(l)
+	}
+	var tStatuses, tFull time.Duration
+	n := 0
+	for b.Loop() {
+		tStatuses += timeIt(1, statuses)
+		tFull += timeIt(1, full)
+		n++
+	}
+	for ; n < 20; n++ { // -benchtime 1x says little on its own
+		tStatuses += timeIt(1, statuses)
+		tFull += timeIt(1, full)
+	}
+	b.ReportMetric(float64(tStatuses.Microseconds())/float64(n)/1000, "statuses-ms")
+	b.ReportMetric(float64(tFull.Microseconds())/float64(n)/1000, "full-rows-ms")
+	b.ReportMetric(float64(tFull)/float64(tStatuses), "full/statuses")
+}
+
+// wideEnv holds DAG "wide" (50 tasks) with 100 successful runs.
+func wideEnv(b *testing.B) *env {
 	e := newEnv(b)
 	var src strings.Builder
 	src.WriteString("dag \"wide\" {\n")
@@ -64,7 +126,5 @@ func BenchmarkUIGrid100Runs50Tasks(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.Run("grid-25-runs", func(b *testing.B) { measurePage(b, e, "/dags/wide/grid", `data-task="t49"`) })
-	b.Run("grid-100-runs", func(b *testing.B) { measurePage(b, e, "/dags/wide/grid?runs=100", `data-task="t49"`) })
-	b.Run("graph", func(b *testing.B) { measurePage(b, e, "/dags/wide/graph", `data-task="t49"`) })
+	return e
 }

@@ -71,9 +71,9 @@ func (s *Server) uiGraph(w http.ResponseWriter, r *http.Request) {
 			v.Run = &runs[0]
 		}
 	}
-	tis := map[store.TIKey]store.TaskInstance{}
+	tis := map[runTask]store.TIStatus{}
 	if v.Run != nil {
-		if tis, err = s.runTIs(ctx, dagID, []store.DagRun{*v.Run}, 1); err != nil {
+		if tis, err = s.tiStatuses(ctx, dagID, []store.DagRun{*v.Run}); err != nil {
 			s.uiFail(w, r, err)
 			return
 		}
@@ -91,7 +91,7 @@ func (s *Server) uiGraph(w http.ResponseWriter, r *http.Request) {
 			X: graphPad + l*(nodeW+layerGap), Y: graphPad + rows[l]*(nodeH+rowGap)}
 		rows[l]++
 		if v.Run != nil {
-			if ti, ok := tis[store.TIKey{DagID: dagID, RunID: v.Run.RunID, TaskID: t.ID}]; ok {
+			if ti, ok := tis[runTask{v.Run.RunID, t.ID}]; ok {
 				n.State, n.HasState = ti.State, true
 				n.Href = s.uiURL("dags", dagID, "runs", v.Run.RunID, "tasks", t.ID)
 			}

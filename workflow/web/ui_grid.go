@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"html"
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,9 +36,12 @@ type gridRow struct {
 }
 
 type gridView struct {
-	DAG       store.DAG
-	Loaded    bool           // the definition is loaded: trigger works
-	Runs      []store.DagRun // oldest first, as columns left to right
+	DAG    store.DAG
+	Loaded bool           // the definition is loaded: trigger works
+	Runs   []store.DagRun // oldest first, as columns left to right
+	// Header is the runs' <th> elements, written by gridHeader for the
+	// same reason as the cells.
+	Header    template.HTML
 	Rows      []gridRow
 	RefreshMS int
 	// Trigger form: default conf (the DAG's params), and on a failed
@@ -75,7 +78,7 @@ func (s *Server) gridView(r *http.Request, dagID string) (gridView, error) {
 		}
 		n = min(n, gridRunsMax)
 	}
-	runs, total, err := s.store.ListDagRuns(ctx, store.DagRunFilter{DagID: dagID, Desc: true, Limit: n})
+	runs, _, err := s.store.ListDagRuns(ctx, store.DagRunFilter{DagID: dagID, Desc: true, Limit: n})
 	if err != nil {
 		return gridView{}, err
 	}
@@ -86,7 +89,7 @@ func (s *Server) gridView(r *http.Request, dagID string) (gridView, error) {
 		v.Loaded = true
 		v.Conf = paramsJSON(def)
 	}
-	tis, err := s.runTIs(ctx, dagID, runs, total)
+	tis, err := s.tiStatuses(ctx, dagID, runs)
 	if err != nil {
 		return gridView{}, err
 	}
@@ -95,85 +98,125 @@ func (s *Server) gridView(r *http.Request, dagID string) (gridView, error) {
 			v.RefreshMS = refreshActiveMS
 		}
 	}
-	for _, id := range taskOrder(def, tis) {
-		v.Rows = append(v.Rows, gridRow{TaskID: id, Cells: s.gridCells(dagID, id, runs, tis)})
+	cols := s.gridColumns(dagID, runs)
+	var b strings.Builder
+	s.gridHeader(&b, runs)
+	v.Header = template.HTML(b.String())
+	var seen []string
+	if def == nil {
+		for k := range tis {
+			seen = append(seen, k.task)
+		}
+	}
+	for _, id := range taskOrder(def, seen) {
+		b.Reset()
+		gridCells(&b, id, cols, tis)
+		v.Rows = append(v.Rows, gridRow{TaskID: id, Cells: template.HTML(b.String())})
 	}
 	return v, nil
 }
 
-// gridCells writes one task's cells, one per run: coloured by state,
-// linking to the task instance, with the state for screen readers.
-func (s *Server) gridCells(dagID, taskID string, runs []store.DagRun, tis map[store.TIKey]store.TaskInstance) template.HTML {
-	var b strings.Builder
+// runTask keys a task instance of one DAG.
+type runTask struct{ run, task string }
+
+// gridColumn is what every cell of a run's column shares, escaped once
+// per page rather than once per cell.
+type gridColumn struct {
+	runID   string
+	escHref string // HTML-escaped URL of the run's tasks, up to the last "/"
+}
+
+func (s *Server) gridColumns(dagID string, runs []store.DagRun) []gridColumn {
+	cols := make([]gridColumn, len(runs))
+	for i, run := range runs {
+		cols[i] = gridColumn{runID: run.RunID,
+			escHref: html.EscapeString(s.uiURL("dags", dagID, "runs", run.RunID, "tasks") + "/")}
+	}
+	return cols
+}
+
+// gridHeader writes a column head per run: coloured by state, linking to
+// the run, with its date in the UI timezone.
+func (s *Server) gridHeader(b *strings.Builder, runs []store.DagRun) {
 	esc := html.EscapeString
 	for _, run := range runs {
-		ti, ok := tis[store.TIKey{DagID: dagID, RunID: run.RunID, TaskID: taskID}]
+		class, state, runID := esc(stateClass(run.State)), esc(string(run.State)), esc(run.RunID)
+		for _, part := range []string{
+			`<th class="run `, class, `" data-run="`, runID, `" data-state="`, state, "\">\n  <a href=\"",
+			esc(s.uiURL("dags", run.DagID, "runs", run.RunID)), `" title="`, runID, ` · `, state, ` · `, esc(s.uiTime(run.LogicalDate)),
+			`"><span class="swatch"></span><span class="rundate">`, esc(s.uiShortTime(run.LogicalDate)), `</span></a></th>`,
+		} {
+			b.WriteString(part)
+		}
+	}
+}
+
+// gridCells writes one task's cells, one per run: coloured by state,
+// linking to the task instance, with the state for screen readers and
+// scripts. A 100-run grid has 5,000 cells, so each is appended in pieces
+// escaped once per page (formatting and escaping every cell whole was
+// most of the page's time), and the run is left to the column head.
+func gridCells(b *strings.Builder, taskID string, cols []gridColumn, tis map[runTask]store.TIStatus) {
+	// A row has few distinct states: their class and text are worked out
+	// once each.
+	type stateText struct{ class, text string }
+	states := map[store.TIState]stateText{}
+	escTask := html.EscapeString(taskID)
+	escTaskPath := html.EscapeString(url.PathEscape(taskID))
+	for _, col := range cols {
+		ti, ok := tis[runTask{col.runID, taskID}]
 		if !ok {
 			b.WriteString(`<td class="cell absent"></td>`)
 			continue
 		}
-		state := ti.State.String()
-		fmt.Fprintf(&b, `<td class="cell %s" data-task="%s" data-run="%s" data-state="%s"><a href="%s" title="%s"><span class="sr">%s</span></a></td>`,
-			esc(stateClass(ti.State)), esc(taskID), esc(run.RunID), esc(state),
-			esc(s.uiURL("dags", dagID, "runs", run.RunID, "tasks", taskID)),
-			esc(fmt.Sprintf("%s · %s · try %d", taskID, state, ti.TryNumber)), esc(state))
+		st, ok := states[ti.State]
+		if !ok {
+			st = stateText{html.EscapeString(stateClass(ti.State)), html.EscapeString(ti.State.String())}
+			states[ti.State] = st
+		}
+		class, state := st.class, st.text
+		for _, part := range []string{
+			`<td class="cell `, class, `" data-task="`, escTask, `" data-state="`, state, `"><a href="`, col.escHref, escTaskPath,
+			`" title="`, escTask, ` · `, state, ` · try `, strconv.Itoa(ti.TryNumber),
+			`"><span class="sr">`, state, `</span></a></td>`,
+		} {
+			b.WriteString(part)
+		}
 	}
-	return template.HTML(b.String())
 }
 
-// runTIs reads the task instances of the given runs, out of dagRuns runs
-// of the DAG in all: one query for the DAG when the runs are all of them
-// (or most), else one per run, so a grid of the latest runs does not read
-// a long history.
-func (s *Server) runTIs(ctx context.Context, dagID string, runs []store.DagRun, dagRuns int) (map[store.TIKey]store.TaskInstance, error) {
-	out := map[store.TIKey]store.TaskInstance{}
-	var lists [][]store.TaskInstance
-	if len(runs) > 1 && len(runs)*2 >= dagRuns {
-		tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: dagID})
-		if err != nil {
-			return nil, err
-		}
-		lists = append(lists, tis)
-	} else {
-		for _, run := range runs {
-			tis, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: dagID, RunID: run.RunID})
-			if err != nil {
-				return nil, err
-			}
-			lists = append(lists, tis)
-		}
+// tiStatuses reads the state of the given runs' task instances: only the
+// columns the grid and graph show, in one query.
+func (s *Server) tiStatuses(ctx context.Context, dagID string, runs []store.DagRun) (map[runTask]store.TIStatus, error) {
+	ids := make([]string, len(runs))
+	for i, run := range runs {
+		ids[i] = run.RunID
 	}
-	shown := map[string]bool{}
-	for _, run := range runs {
-		shown[run.RunID] = true
+	list, err := s.store.ListTIStatuses(ctx, dagID, ids)
+	if err != nil {
+		return nil, err
 	}
-	for _, tis := range lists {
-		for _, ti := range tis {
-			if shown[ti.RunID] {
-				out[ti.TIKey] = ti
-			}
-		}
+	out := make(map[runTask]store.TIStatus, len(list))
+	for _, st := range list {
+		out[runTask{st.RunID, st.TaskID}] = st
 	}
 	return out, nil
 }
 
 // taskOrder lists task IDs upstream first when the definition is loaded;
-// otherwise (the file fails to load) the tasks the runs have, by ID.
-func taskOrder(def *dag.DAG, tis map[store.TIKey]store.TaskInstance) []string {
-	var ids []string
+// otherwise (the file fails to load) the tasks the runs have (seen, with
+// repeats), by ID.
+func taskOrder(def *dag.DAG, seen []string) []string {
 	if def != nil {
+		var ids []string
 		for _, t := range def.TopoOrder() {
 			ids = append(ids, t.ID)
 		}
 		return ids
 	}
-	for k := range tis {
-		if !slices.Contains(ids, k.TaskID) {
-			ids = append(ids, k.TaskID)
-		}
-	}
+	ids := slices.Clone(seen)
 	slices.Sort(ids)
-	return ids
+	return slices.Compact(ids)
 }
 
 // paramsJSON is the DAG's params as indented JSON, the trigger form's

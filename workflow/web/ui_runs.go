@@ -25,7 +25,7 @@ func (s *Server) uiRun(w http.ResponseWriter, r *http.Request) {
 		s.uiFail(w, r, err)
 		return
 	}
-	tis, err := s.runTIs(ctx, dagID, []store.DagRun{run}, 1)
+	list, err := s.store.ListTaskInstances(ctx, store.TIFilter{DagID: dagID, RunID: run.RunID})
 	if err != nil {
 		s.uiFail(w, r, err)
 		return
@@ -36,8 +36,14 @@ func (s *Server) uiRun(w http.ResponseWriter, r *http.Request) {
 			v.Conf = string(b)
 		}
 	}
-	for _, id := range taskOrder(s.definition(dagID), tis) {
-		if ti, ok := tis[store.TIKey{DagID: dagID, RunID: run.RunID, TaskID: id}]; ok {
+	tis := make(map[string]store.TaskInstance, len(list))
+	var seen []string
+	for _, ti := range list {
+		tis[ti.TaskID] = ti
+		seen = append(seen, ti.TaskID)
+	}
+	for _, id := range taskOrder(s.definition(dagID), seen) {
+		if ti, ok := tis[id]; ok {
 			v.TIs = append(v.TIs, ti)
 		}
 	}

@@ -390,10 +390,17 @@ func TestGridCellsEscape(t *testing.T) {
 	e := newEnv(t)
 	run := store.DagRun{DagID: "d", RunID: `r"><script>x</script>`}
 	k := store.TIKey{DagID: "d", RunID: run.RunID, TaskID: `t'<b>`}
-	got := string(e.srv.gridCells("d", k.TaskID, []store.DagRun{run, {DagID: "d", RunID: "other"}},
-		map[store.TIKey]store.TaskInstance{k: {TIKey: k, State: store.TISuccess, TryNumber: 1}}))
+	var b strings.Builder
+	gridCells(&b, k.TaskID, e.srv.gridColumns("d", []store.DagRun{run, {DagID: "d", RunID: "other"}}),
+		map[runTask]store.TIStatus{{run.RunID, k.TaskID}: {RunID: run.RunID, TaskID: k.TaskID, State: store.TISuccess, TryNumber: 1}})
+	got := b.String()
 	if strings.Contains(got, "<script>") || strings.Contains(got, "<b>") || strings.Contains(got, `data-run="r">`) {
 		t.Fatalf("unescaped: %s", got)
+	}
+	b.Reset()
+	e.srv.gridHeader(&b, []store.DagRun{run})
+	if head := b.String(); strings.Contains(head, "<script>") || !strings.Contains(head, `data-run="r&#34;&gt;&lt;script&gt;`) {
+		t.Fatalf("header unescaped: %s", head)
 	}
 	mustContain(t, "cells", got, `class="cell state-success"`, `data-task="t&#39;&lt;b&gt;"`, `href="/dags/d/runs/r%22%3E%3Cscript%3Ex%3C%2Fscript%3E/tasks/t%27%3Cb%3E"`, `<td class="cell absent"></td>`)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,7 +13,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/airctl/airctl/workflow/connections"
 	"github.com/airctl/airctl/workflow/dag"
+	"github.com/airctl/airctl/workflow/secrets"
 	"github.com/airctl/airctl/workflow/store"
 )
 
@@ -48,6 +51,14 @@ type Options struct {
 	// SchedulerHealthThreshold is how old the scheduler's heartbeat may
 	// be for /health to call it healthy; zero means Airflow's 30 s.
 	SchedulerHealthThreshold time.Duration
+	// SecretKey is webserver.secret_key: it keys the session cookies, so
+	// every webserver process sharing it (workers, a restarted server)
+	// accepts the same sessions. Empty means a random key for this process
+	// only: a warning is logged, and a restart signs everyone out.
+	SecretKey string
+	// SecretKeys decrypts and encrypts stored connections (AIRD_ENCRYPTION_KEY);
+	// nil: the connections API explains that the key is missing.
+	SecretKeys *secrets.Keyring
 	// SessionLifetime bounds a browser session; zero means 12 hours.
 	// Sessions idle for a quarter of it (at least 30 minutes) end earlier.
 	SessionLifetime time.Duration
@@ -71,12 +82,13 @@ type Server struct {
 	perms     map[string]Permission // mux pattern → permission
 	routes    []route
 	roles     map[store.Role]map[Permission]bool
-	sessions  *sessionStore
+	sessions  *sessionCodec
 	creds     *credCache
 	crossOrig *http.CrossOriginProtection
 	loginPage *template.Template
 	pages     map[string]*template.Template // UI pages by name (ui.go)
 	dummyHash func() []byte                 // compared against for unknown users, so timing does not tell
+	conns     *connections.Repo
 }
 
 // New builds the webserver. It fails only on invalid options.
@@ -105,6 +117,7 @@ func newServer(o Options) (*Server, error) {
 		roles:     permissionTable(),
 		creds:     newCredCache(4096, 5*time.Minute),
 		crossOrig: http.NewCrossOriginProtection(),
+		conns:     connections.NewRepo(o.Store, o.SecretKeys),
 	}
 	if s.dags == nil {
 		s.dags = func() *dag.Bag { return nil }
@@ -124,15 +137,18 @@ func newServer(o Options) (*Server, error) {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	var err error
 	lifetime := o.SessionLifetime
 	if lifetime <= 0 {
 		lifetime = 12 * time.Hour
 	}
-	s.sessions = newSessionStore(lifetime, max(lifetime/4, 30*time.Minute), 100_000)
-	if err := s.applyBaseURL(o.BaseURL); err != nil {
+	if s.sessions, err = newSessionCodec(s.secretKey(o.SecretKey), lifetime, max(lifetime/4, 30*time.Minute)); err != nil {
 		return nil, err
 	}
-	if err := s.parseTemplates(); err != nil {
+	if err = s.applyBaseURL(o.BaseURL); err != nil {
+		return nil, err
+	}
+	if err = s.parseTemplates(); err != nil {
 		return nil, err
 	}
 	s.setDummyCost(bcrypt.DefaultCost)
@@ -143,6 +159,20 @@ func newServer(o Options) (*Server, error) {
 		s.perms[pattern] = rt.perm
 	}
 	return s, nil
+}
+
+// secretKey returns the configured key, or a random one with a warning.
+func (s *Server) secretKey(configured string) string {
+	switch {
+	case configured == "":
+		s.log.Warn("webserver.secret_key is not set: using a random key, so sessions will not survive a restart " +
+			"nor be shared between webserver processes; set it (AIRD_WEBSERVER_SECRET_KEY) to a long random string")
+		return rand.Text()
+	case len(configured) < minSecretKeyLen:
+		s.log.Warn("webserver.secret_key is short: a captured session cookie lets an attacker guess it offline; "+
+			"use a long random string such as the output of `openssl rand -hex 32`", "min_length", minSecretKeyLen)
+	}
+	return configured
 }
 
 // applyBaseURL takes the route prefix and cookie policy from base_url.
@@ -179,6 +209,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	_, pattern := s.mux.Handler(r)
 	perm, known := s.perms[pattern]
+	if pattern != "" && !known {
+		// A handler registered on the mux outside the route table would
+		// have no permission: refuse it rather than serve it to anyone.
+		s.log.Error("route not in the route table; add it to routeTable with its permission", "pattern", pattern)
+		s.forbidden(w, r, "This route has no permission assigned.")
+		return
+	}
 	if known && perm == PermPublic {
 		s.mux.ServeHTTP(w, r)
 		return

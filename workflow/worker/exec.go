@@ -21,6 +21,9 @@ type Spec struct {
 	Timeout time.Duration
 	// KillGrace is how long SIGTERM has before SIGKILL.
 	KillGrace time.Duration
+	// Stdout, when set, receives stdout instead of Exec's out (which
+	// still gets stderr), so the runner can also read the last line.
+	Stdout io.Writer
 }
 
 // Outcome says how the process ended.
@@ -29,6 +32,17 @@ type Outcome struct {
 	TimedOut  bool // execution_timeout hit
 	Cancelled bool // ctx ended (shutdown)
 	Err       error
+	// Output is a successful try's result for task.<id>.output.
+	Output string
+	// NextPoke is set when a sensor in reschedule mode must poke again.
+	NextPoke time.Time
+
+	// explicit: the task produced Output on purpose (an operator, or
+	// $AIRD_OUTPUT_FILE), so it is kept even when no task reads it.
+	explicit bool
+	// outputErr is why Output could not be taken (too large); it fails
+	// the try only if the output is to be kept.
+	outputErr error
 }
 
 // OK reports a clean exit 0.
@@ -40,6 +54,9 @@ func (o Outcome) OK() bool { return o.Err == nil && o.ExitCode == 0 && !o.TimedO
 func Exec(ctx context.Context, s Spec, out io.Writer) Outcome {
 	cmd := exec.Command("/bin/sh", "-c", s.Command)
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = s.Env, s.Dir, out, out
+	if s.Stdout != nil {
+		cmd.Stdout = s.Stdout
+	}
 	// Pdeathsig: if aird dies, its tasks die too instead of running on unmanaged.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// Bounds Wait when out is not a file and a stray child holds the pipe.

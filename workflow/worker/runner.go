@@ -12,7 +12,9 @@ import (
 	"github.com/airctl/airctl/workflow/dag"
 	"github.com/airctl/airctl/workflow/logs"
 	"github.com/airctl/airctl/workflow/metrics"
+	"github.com/airctl/airctl/workflow/operator"
 	"github.com/airctl/airctl/workflow/queue"
+	"github.com/airctl/airctl/workflow/secrets"
 	"github.com/airctl/airctl/workflow/store"
 )
 
@@ -36,7 +38,14 @@ type Runner struct {
 	// Shipper uploads each try's log once it has ended; nil keeps logs
 	// local only.
 	Shipper logs.Shipper
-	now     func() time.Time
+	// Notify, when set, is told of every finished try (success,
+	// up_for_retry, failed) with its run; it must not block (the
+	// notify.Dispatcher queues and delivers in the background).
+	Notify func(ctx context.Context, ti store.TaskInstance, run store.DagRun)
+	// Conns resolves the conn_id of operator tasks (connections.Resolver);
+	// nil fails such tasks with a message saying how to configure it.
+	Conns operator.Conns
+	now   func() time.Time
 }
 
 func (r *Runner) clock() time.Time {
@@ -52,7 +61,7 @@ func (r *Runner) clock() time.Time {
 // holder's lease expired: that worker died) takes over a try left running
 // as a new try, so the dead worker's late result cannot count.
 func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, bool, error) {
-	ti, err := r.claim(ctx, m, redelivered)
+	ti, firstPoke, err := r.claim(ctx, m, redelivered)
 	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
 		r.Log.Info("skipping stale task message", "dag", m.DagID, "run", m.RunID, "task", m.TaskID, "try", m.Try)
 		return ti, false, nil
@@ -61,33 +70,53 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 		return ti, false, err
 	}
 	sink := metrics.OrNoop(r.Metrics)
-	sink.TaskStarted(ti.DagID, ti.TaskID)
+	if firstPoke.IsZero() { // a sensor's later pokes continue its start
+		sink.TaskStarted(ti.DagID, ti.TaskID)
+	}
 	run, err := r.Store.GetDagRun(ctx, m.DagID, m.RunID)
 	if err != nil {
 		return ti, false, err
 	}
-	f, err := logs.Create(r.LogDir, m.TIKey, run.LogicalDate, ti.TryNumber)
+	// A sensor poking again continues the log of its earlier pokes.
+	f, err := openLog(r.LogDir, m.TIKey, run.LogicalDate, ti.TryNumber, !firstPoke.IsZero())
 	if err != nil {
 		return ti, false, err
 	}
 	defer f.Close()
-	out := r.execute(ctx, ti, run, f)
+	masker := secrets.NewMasker()
+	log := &lockedWriter{w: masker.Writer(f)}
+	out := r.execute(ctx, ti, run, log, masker, firstPoke)
 	try := ti.TryNumber
 	ti, err = r.finish(context.WithoutCancel(ctx), m.TIKey, try, out)
-	if err == nil && ti.State != store.TIScheduled { // scheduled: handed back, not finished
+	// scheduled: handed back; up_for_reschedule: between pokes. Neither has finished.
+	if err == nil && ti.State != store.TIScheduled && ti.State != store.TIUpForReschedule {
 		sink.TaskFinished(ti.DagID, ti.TaskID, string(ti.State))
+		if r.Notify != nil {
+			r.Notify(ctx, ti, run)
+		}
 	}
-	fmt.Fprintf(f, "[%s] aird: task ended: %s → %s\n", r.clock().UTC().Format(time.RFC3339), describe(out), ti.State)
+	fmt.Fprintf(log, "[%s] aird: task ended: %s → %s\n", r.clock().UTC().Format(time.RFC3339), describe(out), ti.State)
+	if cerr := log.Close(); cerr != nil { // flushes what the masker held back
+		r.Log.Warn("write task log", "path", f.Name(), "err", cerr)
+	}
 	r.ship(ctx, f, logs.RelPath(m.TIKey, run.LogicalDate, try))
 	return ti, true, err
 }
 
-func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, error) {
+// claim also returns, for a sensor rescheduled between pokes, when it first
+// poked: its try left StartDate set and EndDate zero (see finish), and the
+// sensor's timeout counts from then.
+func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, time.Time, error) {
 	now := r.clock()
-	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
+	var firstPoke time.Time
+	ti, err := r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
+		firstPoke = time.Time{}
 		switch {
 		case ti.State == store.TIQueued && ti.TryNumber+1 == m.Try:
 			ti.TryNumber = m.Try
+			if ti.EndDate.IsZero() && !ti.StartDate.IsZero() {
+				firstPoke = ti.StartDate
+			}
 		case redelivered && ti.State == store.TIRunning && ti.TryNumber == m.Try:
 			// The crash was not the task's fault: the lost try is not charged.
 			ti.TryNumber, ti.MaxTries = m.Try+1, ti.MaxTries+1
@@ -96,13 +125,18 @@ func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (
 		}
 		ti.State = store.TIRunning
 		ti.StartDate, ti.EndDate, ti.NextRetryAt = now, time.Time{}, time.Time{}
+		if !firstPoke.IsZero() {
+			ti.StartDate = firstPoke
+		}
 		ti.Hostname, ti.PID = r.Hostname, os.Getpid()
 		return nil
 	})
+	return ti, firstPoke, err
 }
 
-// execute renders and runs the task, writing everything to the log.
-func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.DagRun, log *os.File) Outcome {
+// execute renders and runs the task, writing everything to the log, and
+// stores a successful try's output.
+func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.DagRun, log io.Writer, masker *secrets.Masker, firstPoke time.Time) Outcome {
 	d := r.DAGs(ti.DagID)
 	var task *dag.Task
 	if d != nil {
@@ -111,12 +145,32 @@ func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.D
 	if task == nil {
 		return failNow(log, fmt.Errorf("task %s.%s is no longer defined in the DAG folder", ti.DagID, ti.TaskID))
 	}
-	spec, err := r.spec(ctx, d, task, ti, run)
+	rc, hidden, err := runContext(ctx, r.Store, d, task, run)
 	if err != nil {
 		return failNow(log, err)
 	}
-	fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
-	return Exec(ctx, spec, log)
+	for _, s := range hidden {
+		masker.Add(s)
+	}
+	rendered, diags := task.Render(rc)
+	if diags.HasErrors() {
+		return failNow(log, fmt.Errorf("render task %s.%s: %w", d.ID, task.ID, diags))
+	}
+	var out Outcome
+	if task.Op != nil {
+		out = r.runOperator(ctx, d, task, ti, run, rendered, log, masker, firstPoke)
+	} else {
+		spec := r.spec(task, rendered, ti, run)
+		fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
+		out = runCommand(ctx, spec, log)
+	}
+	if !out.OK() || !out.NextPoke.IsZero() {
+		return out
+	}
+	if err := r.saveOutput(ctx, task, ti, out, log); err != nil {
+		return failNow(log, err)
+	}
+	return out
 }
 
 func failNow(w io.Writer, err error) Outcome {
@@ -136,6 +190,11 @@ func (r *Runner) finish(ctx context.Context, k store.TIKey, try int, o Outcome) 
 		switch {
 		case o.Cancelled:
 			ti.State, ti.MaxTries = store.TIScheduled, ti.MaxTries+1
+		case o.OK() && !o.NextPoke.IsZero():
+			// A sensor between pokes uses no try; StartDate keeps its first
+			// poke and EndDate stays zero, which claim reads back.
+			ti.State, ti.NextRetryAt = store.TIUpForReschedule, o.NextPoke
+			ti.TryNumber, ti.EndDate = ti.TryNumber-1, time.Time{}
 		case o.OK():
 			ti.State = store.TISuccess
 		case ti.TryNumber <= ti.MaxTries:
@@ -171,6 +230,8 @@ func RetryDelay(t *dag.Task, try int) time.Duration {
 
 func describe(o Outcome) string {
 	switch {
+	case !o.NextPoke.IsZero():
+		return "sensor condition not met, next poke at " + o.NextPoke.UTC().Format(time.RFC3339)
 	case o.Cancelled:
 		return "stopped by shutdown, handed back"
 	case o.TimedOut:

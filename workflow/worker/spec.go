@@ -13,16 +13,8 @@ import (
 	"github.com/airctl/airctl/workflow/store"
 )
 
-// spec renders the task's run-time expressions into a process to run.
-func (r *Runner) spec(ctx context.Context, d *dag.DAG, t *dag.Task, ti store.TaskInstance, run store.DagRun) (Spec, error) {
-	rc, err := RunContext(ctx, r.Store, d, t, run)
-	if err != nil {
-		return Spec{}, err
-	}
-	rendered, diags := t.Render(rc)
-	if diags.HasErrors() {
-		return Spec{}, fmt.Errorf("render task %s.%s: %w", d.ID, t.ID, diags)
-	}
+// spec turns a command task's rendered fields into a process to run.
+func (r *Runner) spec(t *dag.Task, rendered dag.Rendered, ti store.TaskInstance, run store.DagRun) Spec {
 	timeout, grace := r.limits(t.ExecutionTimeout)
 	return Spec{
 		Command:   rendered.Command,
@@ -30,7 +22,7 @@ func (r *Runner) spec(ctx context.Context, d *dag.DAG, t *dag.Task, ti store.Tas
 		Dir:       rendered.WorkingDir,
 		Timeout:   timeout,
 		KillGrace: grace,
-	}, nil
+	}
 }
 
 // limits combines the task's execution_timeout with the worker's soft
@@ -48,22 +40,40 @@ func (r *Runner) limits(taskTimeout time.Duration) (timeout, grace time.Duration
 }
 
 // RunContext gathers what a task's expressions may reference: the run,
-// params merged with the run's conf, and the store variables it names.
+// params merged with the run's conf, the store variables it names and
+// the outputs of the upstream tasks it reads.
 func RunContext(ctx context.Context, st store.Store, d *dag.DAG, t *dag.Task, run store.DagRun) (dag.RunContext, error) {
+	rc, _, err := runContext(ctx, st, d, t, run)
+	return rc, err
+}
+
+// runContext is RunContext that also returns the values of the secret
+// variables it read, which the task log must mask.
+func runContext(ctx context.Context, st store.Store, d *dag.DAG, t *dag.Task, run store.DagRun) (dag.RunContext, []string, error) {
 	params, err := d.MergeParams(run.Conf)
 	if err != nil {
-		return dag.RunContext{}, fmt.Errorf("run %s conf: %w", run.RunID, err)
+		return dag.RunContext{}, nil, fmt.Errorf("run %s conf: %w", run.RunID, err)
 	}
 	vars := map[string]string{}
+	var hidden []string
 	for _, key := range t.VarRefs() {
 		v, err := st.GetVariable(ctx, key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue // Render reports the missing variable by name
 		}
 		if err != nil {
-			return dag.RunContext{}, err
+			return dag.RunContext{}, nil, err
 		}
 		vars[key] = v.Value
+		if v.Secret {
+			hidden = append(hidden, v.Value)
+		}
+	}
+	var outputs map[string]string
+	if len(t.OutputRefs()) > 0 {
+		if outputs, err = st.GetTaskOutputs(ctx, d.ID, run.RunID); err != nil {
+			return dag.RunContext{}, nil, fmt.Errorf("read upstream outputs of %s.%s: %w", d.ID, t.ID, err)
+		}
 	}
 	return dag.RunContext{
 		RunID:             run.RunID,
@@ -72,7 +82,8 @@ func RunContext(ctx context.Context, st store.Store, d *dag.DAG, t *dag.Task, ru
 		DataIntervalEnd:   run.DataIntervalEnd,
 		Params:            params,
 		Vars:              vars,
-	}, nil
+		Outputs:           outputs,
+	}, hidden, nil
 }
 
 // Environ is the task's environment: aird's own plus context variables

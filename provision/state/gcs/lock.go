@@ -21,7 +21,11 @@ import (
 // an old ID can never remove a newer lock. A process that dies while holding
 // the lock leaves the object behind; `airctl force-unlock ID` removes it.
 
-const lockedHint = "wait for that run to finish; if it is no longer running (crashed, cancelled CI job), remove the lock with `airctl force-unlock ID`"
+// lockedHint names the exact command: a lock left by a killed run stays
+// until someone removes it.
+func lockedHint(id string) string {
+	return "wait for that run to finish; if it is no longer running (crashed, killed, cancelled CI job), remove the lock with: airctl force-unlock " + id + " (add -force to skip the confirmation, as in CI)"
+}
 
 // lockAttempts bounds the create/inspect loop in Lock; it only repeats when
 // the lock vanishes between a failed create and reading the holder.
@@ -54,7 +58,7 @@ func (b *Backend) Lock(ctx context.Context, info state.LockInfo) (string, error)
 			// A retried create whose first attempt succeeded: the lock is ours.
 			return holder.ID, nil
 		}
-		return "", &state.LockedError{Info: holder, Hint: lockedHint}
+		return "", &state.LockedError{Info: holder, Hint: lockedHint(holder.ID)}
 	}
 	return "", fmt.Errorf("take state lock %s: the lock kept changing hands; try again", b.LockURL())
 }

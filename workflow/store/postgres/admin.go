@@ -9,12 +9,12 @@ import (
 
 func scanVariable(sc scanner) (store.Variable, error) {
 	var v store.Variable
-	err := sc.Scan(&v.Key, &v.Value, &v.Description)
+	err := sc.Scan(&v.Key, &v.Value, &v.Description, &v.Secret)
 	return v, err
 }
 
 func (s *Store) GetVariable(ctx context.Context, key string) (store.Variable, error) {
-	v, err := scanVariable(s.pool.QueryRow(ctx, `SELECT key, val, description FROM variable WHERE key = $1`, key))
+	v, err := scanVariable(s.pool.QueryRow(ctx, `SELECT key, val, description, is_secret FROM variable WHERE key = $1`, key))
 	if err != nil {
 		return store.Variable{}, fmt.Errorf("get variable %s: %w", key, dbErr(err))
 	}
@@ -23,9 +23,10 @@ func (s *Store) GetVariable(ctx context.Context, key string) (store.Variable, er
 
 // SetVariable creates or replaces the variable.
 func (s *Store) SetVariable(ctx context.Context, v store.Variable) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO variable (key, val, description) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description`,
-		v.Key, v.Value, v.Description)
+	_, err := s.pool.Exec(ctx, `INSERT INTO variable (key, val, description, is_secret) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description,
+			is_secret = excluded.is_secret`,
+		v.Key, v.Value, v.Description, v.Secret)
 	if err != nil {
 		return fmt.Errorf("set variable %s: %w", v.Key, err)
 	}
@@ -40,7 +41,7 @@ func (s *Store) DeleteVariable(ctx context.Context, key string) error {
 }
 
 func (s *Store) ListVariables(ctx context.Context) ([]store.Variable, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, val, description FROM variable ORDER BY key`)
+	rows, err := s.pool.Query(ctx, `SELECT key, val, description, is_secret FROM variable ORDER BY key`)
 	vs, err := scanAll(rows, err, scanVariable)
 	if err != nil {
 		return nil, fmt.Errorf("list variables: %w", err)
@@ -94,12 +95,12 @@ func (s *Store) ListPools(ctx context.Context) ([]store.Pool, error) {
 	return ps, nil
 }
 
-const userCols = `id, username, email, role, password, active, created_on, last_login`
+const userCols = `id, username, email, role, password, active, created_on, last_login, session_gen`
 
 func scanUser(sc scanner) (store.User, error) {
 	var u store.User
 	err := sc.Scan(&u.ID, &u.Username, &u.Email, &u.Role, &u.PasswordHash, &u.Active,
-		timeCol{&u.CreatedAt}, timeCol{&u.LastLogin})
+		timeCol{&u.CreatedAt}, timeCol{&u.LastLogin}, &u.SessionGen)
 	return u, err
 }
 
@@ -111,8 +112,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 	}
 	u.CreatedAt, u.LastLogin = utc(u.CreatedAt), utc(u.LastLogin)
 	err := s.pool.QueryRow(ctx, `INSERT INTO users (username, email, role, password, active,
-		created_on, last_login) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, u.Username,
-		u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.CreatedAt), dbTime(u.LastLogin)).Scan(&u.ID)
+		created_on, last_login, session_gen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, u.Username,
+		u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.CreatedAt), dbTime(u.LastLogin), u.SessionGen).Scan(&u.ID)
 	if err != nil {
 		return store.User{}, fmt.Errorf("create user %s: %w", u.Username, dbErr(err))
 	}
@@ -128,10 +129,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 }
 
 // UpdateUser writes the user named u.Username; its ID and CreatedAt are
-// kept.
+// kept, and SessionGen never goes down (a stale read must not revive
+// revoked sessions).
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
-	err := s.exec(ctx, `UPDATE users SET email = $1, role = $2, password = $3, active = $4, last_login = $5
-		WHERE username = $6`, u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.LastLogin), u.Username)
+	err := s.exec(ctx, `UPDATE users SET email = $1, role = $2, password = $3, active = $4, last_login = $5,
+		session_gen = GREATEST(session_gen, $6) WHERE username = $7`, u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.LastLogin), u.SessionGen, u.Username)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.Username, err)
 	}

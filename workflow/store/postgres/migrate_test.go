@@ -79,15 +79,15 @@ func migrateConcurrently(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []struct{ V, N int64 }{{0, 1}, {1, 1}}; !reflect.DeepEqual(versions, want) {
+	if want := []struct{ V, N int64 }{{0, 1}, {1, 1}, {2, 1}, {3, 1}}; !reflect.DeepEqual(versions, want) {
 		t.Errorf("goose_db_version (version, count) = %v, want %v", versions, want)
 	}
 	var tables, pools int
 	if err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 10 { // 9 of ours and goose_db_version
-		t.Errorf("%d tables, want 10", tables)
+	if tables != 13 { // 12 of ours and goose_db_version
+		t.Errorf("%d tables, want 13", tables)
 	}
 	if err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM slot_pool`).Scan(&pools); err != nil {
 		t.Fatal(err)

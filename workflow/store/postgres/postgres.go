@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,6 +52,9 @@ const migrationLockID = lock.DefaultLockID
 type Store struct {
 	pool   *pgxpool.Pool
 	dialer cloudSQLDialer // nil unless connecting through the Cloud SQL connector
+	// critical lets one caller per process into Critical, so waiters do
+	// not take every pooled connection from the holder's fn.
+	critical sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)

@@ -9,12 +9,12 @@ import (
 
 func scanVariable(sc scanner) (store.Variable, error) {
 	var v store.Variable
-	err := sc.Scan(&v.Key, &v.Value, &v.Description)
+	err := sc.Scan(&v.Key, &v.Value, &v.Description, &v.Secret)
 	return v, err
 }
 
 func (s *Store) GetVariable(ctx context.Context, key string) (store.Variable, error) {
-	v, err := scanVariable(s.r.QueryRowContext(ctx, `SELECT key, val, description FROM variable WHERE key = ?`, key))
+	v, err := scanVariable(s.r.QueryRowContext(ctx, `SELECT key, val, description, is_secret FROM variable WHERE key = ?`, key))
 	if err != nil {
 		return store.Variable{}, fmt.Errorf("get variable %s: %w", key, dbErr(err))
 	}
@@ -23,9 +23,10 @@ func (s *Store) GetVariable(ctx context.Context, key string) (store.Variable, er
 
 // SetVariable creates or replaces the variable.
 func (s *Store) SetVariable(ctx context.Context, v store.Variable) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO variable (key, val, description) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description`,
-		v.Key, v.Value, v.Description)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO variable (key, val, description, is_secret) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET val = excluded.val, description = excluded.description,
+			is_secret = excluded.is_secret`,
+		v.Key, v.Value, v.Description, v.Secret)
 	if err != nil {
 		return fmt.Errorf("set variable %s: %w", v.Key, err)
 	}
@@ -40,7 +41,7 @@ func (s *Store) DeleteVariable(ctx context.Context, key string) error {
 }
 
 func (s *Store) ListVariables(ctx context.Context) ([]store.Variable, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key, val, description FROM variable ORDER BY key`)
+	rows, err := s.r.QueryContext(ctx, `SELECT key, val, description, is_secret FROM variable ORDER BY key`)
 	vs, err := scanAll(rows, err, scanVariable)
 	if err != nil {
 		return nil, fmt.Errorf("list variables: %w", err)
@@ -94,12 +95,12 @@ func (s *Store) ListPools(ctx context.Context) ([]store.Pool, error) {
 	return ps, nil
 }
 
-const userCols = `id, username, email, role, password, active, created_on, last_login`
+const userCols = `id, username, email, role, password, active, created_on, last_login, session_gen`
 
 func scanUser(sc scanner) (store.User, error) {
 	var u store.User
 	err := sc.Scan(&u.ID, &u.Username, &u.Email, &u.Role, &u.PasswordHash, &u.Active,
-		timeCol{&u.CreatedAt}, timeCol{&u.LastLogin})
+		timeCol{&u.CreatedAt}, timeCol{&u.LastLogin}, &u.SessionGen)
 	return u, err
 }
 
@@ -111,8 +112,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 	}
 	u.CreatedAt, u.LastLogin = utc(u.CreatedAt), utc(u.LastLogin)
 	res, err := s.w.ExecContext(ctx, `INSERT INTO users (username, email, role, password, active,
-		created_on, last_login) VALUES (?, ?, ?, ?, ?, ?, ?)`, u.Username, u.Email, u.Role,
-		u.PasswordHash, u.Active, dbTime(u.CreatedAt), dbTime(u.LastLogin))
+		created_on, last_login, session_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, u.Username, u.Email, u.Role,
+		u.PasswordHash, u.Active, dbTime(u.CreatedAt), dbTime(u.LastLogin), u.SessionGen)
 	if err == nil {
 		u.ID, err = res.LastInsertId()
 	}
@@ -131,10 +132,11 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 }
 
 // UpdateUser writes the user named u.Username; its ID and CreatedAt are
-// kept.
+// kept, and SessionGen never goes down (a stale read must not revive
+// revoked sessions).
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
-	err := s.exec(ctx, `UPDATE users SET email = ?, role = ?, password = ?, active = ?, last_login = ?
-		WHERE username = ?`, u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.LastLogin), u.Username)
+	err := s.exec(ctx, `UPDATE users SET email = ?, role = ?, password = ?, active = ?, last_login = ?,
+		session_gen = MAX(session_gen, ?) WHERE username = ?`, u.Email, u.Role, u.PasswordHash, u.Active, dbTime(u.LastLogin), u.SessionGen, u.Username)
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.Username, err)
 	}

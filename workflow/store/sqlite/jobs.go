@@ -72,6 +72,16 @@ func (s *Store) LatestJob(ctx context.Context, jobType string) (store.Job, error
 	return j, nil
 }
 
+// ListJobs returns every job of that type, newest first.
+func (s *Store) ListJobs(ctx context.Context, jobType string) ([]store.Job, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+jobCols+` FROM job WHERE job_type = ? ORDER BY id DESC`, jobType)
+	js, err := scanAll(rows, err, scanJob)
+	if err != nil {
+		return nil, fmt.Errorf("list %s jobs: %w", jobType, err)
+	}
+	return js, nil
+}
+
 // AddEvent records e; a zero When becomes now. e.ID is ignored.
 func (s *Store) AddEvent(ctx context.Context, e store.Event) error {
 	if e.When.IsZero() {

@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -58,6 +59,9 @@ type Store struct {
 	w    *sql.DB // one connection: all writes
 	r    *sql.DB // read-only pool
 	path string
+	// critical serializes Critical: one process runs a scheduler on a
+	// SQLite database, so an in-process lock is the whole section.
+	critical sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)

@@ -116,12 +116,19 @@ func testUsers(t *testing.T, s store.Store) {
 
 	upd := want
 	upd.Role, upd.Active, upd.LastLogin, upd.Email = store.RoleOp, false, day(1), "a@example.org"
+	upd.SessionGen = 3
 	must(t, s.UpdateUser(ctx, upd))
 	got, err = s.GetUser(ctx, "ada")
 	must(t, err)
 	upd.LastLogin = dbTime(upd.LastLogin)
 	equal(t, "updated user", got, upd)
 	mustBe(t, s.UpdateUser(ctx, store.User{Username: "nope"}), store.ErrNotFound)
+	stale := upd
+	stale.SessionGen = 1
+	must(t, s.UpdateUser(ctx, stale))
+	got, err = s.GetUser(ctx, "ada")
+	must(t, err)
+	equal(t, "session generation after a stale update", got.SessionGen, int64(3))
 
 	users, err := s.ListUsers(ctx)
 	must(t, err)

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskInstance/UpdateCAS", testUpdateTaskInstanceCAS},
 		{"TaskInstance/ConcurrentCAS", testConcurrentCAS},
 		{"TaskInstance/Missing", testTaskInstanceMissing},
+		{"TaskInstance/Statuses", testTIStatuses},
 		{"Time/RoundTrip", testTimeRoundTrip},
 		{"Time/FilterAcrossZones", testTimeFilterAcrossZones},
 		{"Variables", testVariables},
@@ -46,7 +47,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Users", testUsers},
 		{"Jobs", testJobs},
 		{"Jobs/Defaults", testJobDefaults},
+		{"Jobs/List", testListJobs},
+		{"TaskInstance/Claim", testClaimTaskInstances},
+		{"TaskInstance/ConcurrentClaims", testConcurrentClaims},
+		{"Critical", testCritical},
 		{"Events", testEvents},
+		{"Connections", testConnections},
+		{"Variables/Secret", testSecretVariables},
+		{"TaskOutputs", testTaskOutputs},
+		{"SLAMisses", testSLAMisses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
