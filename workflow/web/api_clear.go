@@ -118,6 +118,11 @@ func (s *Server) clearTIs(ctx context.Context, d *dag.DAG, tis []store.TaskInsta
 			if t.State == store.TIRunning {
 				return store.ErrStateConflict
 			}
+			if t.State == store.TIUpForReschedule {
+				// A sensor between pokes keeps its first poke as StartDate
+				// (its timeout counts from there); cleared, it starts afresh.
+				t.StartDate = time.Time{}
+			}
 			t.State, t.MaxTries, t.NextRetryAt = store.TINone, t.TryNumber+retries, time.Time{}
 			return nil
 		})

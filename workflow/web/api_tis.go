@@ -18,7 +18,7 @@ func parseTIState(v string) (store.TIState, bool) {
 	}
 	s := store.TIState(v)
 	ok := slices.Contains([]store.TIState{store.TIScheduled, store.TIQueued, store.TIRunning, store.TISuccess,
-		store.TIFailed, store.TIUpForRetry, store.TIUpstreamFailed, store.TISkipped}, s)
+		store.TIFailed, store.TIUpForRetry, store.TIUpForReschedule, store.TIUpstreamFailed, store.TISkipped}, s)
 	return s, ok
 }
 
@@ -37,7 +37,7 @@ func (s *Server) listTaskInstances(w http.ResponseWriter, r *http.Request) {
 	for _, v := range r.URL.Query()["state"] {
 		st, ok := parseTIState(v)
 		if !ok {
-			s.fail(w, r, badRequest("state=%q: want none, scheduled, queued, running, success, failed, up_for_retry, upstream_failed or skipped.", v))
+			s.fail(w, r, badRequest("state=%q: want none, scheduled, queued, running, success, failed, up_for_retry, up_for_reschedule, upstream_failed or skipped.", v))
 			return
 		}
 		f.States = append(f.States, st)

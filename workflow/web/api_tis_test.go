@@ -202,6 +202,30 @@ func TestClearResetsTaskInstances(t *testing.T) {
 	expect(t, e.as("viewer", "POST", path, map[string]any{}), 403)
 }
 
+// A sensor cleared between pokes starts its timeout afresh: the worker
+// reads a set StartDate with no EndDate as "continuing from the first poke".
+func TestClearSensorBetweenPokesForgetsFirstPoke(t *testing.T) {
+	e := newEnv(t)
+	e.trigger("example", map[string]any{"dag_run_id": "r1"})
+	k := store.TIKey{DagID: "example", RunID: "r1", TaskID: "extract"}
+	if _, err := e.st.UpdateTaskInstance(t.Context(), k, func(ti *store.TaskInstance) error {
+		ti.State, ti.TryNumber = store.TIUpForReschedule, 0
+		ti.StartDate, ti.NextRetryAt = time.Now().Add(-time.Hour), time.Now().Add(time.Minute)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := e.as("user", "POST", "/api/v1/dags/example/clearTaskInstances",
+		map[string]any{"dry_run": false, "only_failed": false, "dag_run_id": "r1", "task_ids": []string{"extract"}})
+	expect(t, w, 200)
+	ti := e.ti("example", "r1", "extract")
+	if ti.State != store.TINone || !ti.StartDate.IsZero() || !ti.NextRetryAt.IsZero() {
+		t.Fatalf("after clear: state %q start %v next poke %v", ti.State, ti.StartDate, ti.NextRetryAt)
+	}
+	// The API accepts the state as a filter.
+	expect(t, e.as("viewer", "GET", "/api/v1/dags/example/dagRuns/r1/taskInstances?state=up_for_reschedule", nil), 200)
+}
+
 func TestClearAcrossRunsByDate(t *testing.T) {
 	e := newEnv(t)
 	for i, id := range []string{"a", "b", "c"} {
