@@ -19,14 +19,12 @@ import (
 )
 
 // runCommand runs a command task. Its output is what it wrote to the file
-// named by $AIRD_OUTPUT_FILE, else the last non-empty line of its stdout.
-func runCommand(ctx context.Context, spec Spec, log io.Writer) Outcome {
-	dir, err := os.MkdirTemp("", "aird-output-")
-	if err != nil {
-		return failNow(log, fmt.Errorf("create the task's output folder: %w", err))
-	}
-	defer os.RemoveAll(dir)
-	outFile := filepath.Join(dir, "output")
+// named by $AIRD_OUTPUT_FILE (outFile, next to the try's log: a temp folder
+// per try cost a tenth of a short task's time), else the last non-empty
+// line of its stdout.
+func runCommand(ctx context.Context, spec Spec, log io.Writer, outFile string) Outcome {
+	_ = os.Remove(outFile) // a killed earlier attempt may have left one
+	defer os.Remove(outFile)
 	spec.Env = append(spec.Env, "AIRD_OUTPUT_FILE="+outFile)
 	var last operator.LastLine
 	spec.Stdout = io.MultiWriter(log, &last)

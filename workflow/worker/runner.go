@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/airctl/airctl/workflow/dag"
@@ -162,7 +163,7 @@ func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.D
 	} else {
 		spec := r.spec(task, rendered, ti, run)
 		fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
-		out = runCommand(ctx, spec, log)
+		out = runCommand(ctx, spec, log, filepath.Join(r.LogDir, logs.RelPath(ti.TIKey, run.LogicalDate, ti.TryNumber))+".output")
 	}
 	if !out.OK() || !out.NextPoke.IsZero() {
 		return out
