@@ -22,15 +22,15 @@ func TestJSONPath(t *testing.T) {
 			t.Errorf("%s = %v %v, want %v", c.path, got, err, c.want)
 		}
 	}
-	for path, want := range map[string]string{
-		"ok":         "it must start with $",
-		"$.":         "empty member name",
-		"$.items[0":  "unclosed [",
-		"$.items[x]": "[x] is neither an index nor a quoted name",
-		"$ok":        `unexpected "o"`,
-	} {
-		if _, err := jsonPathTruthy(doc, path); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: err = %v, want containing %q", path, err, want)
+	doc2 := `{"items": [{"id": 7, "ok": false}, {"id": 8, "ok": true}]}`
+	for path, want := range map[string]bool{"$.items[?(@.id == 8)].ok": true, "$.items[?(@.id == 7)].ok": false, "$.items[*].ok": true, "$..id": true} {
+		if got, err := jsonPathTruthy(doc2, path); err != nil || got != want {
+			t.Errorf("%s = %v %v, want %v", path, got, err, want)
+		}
+	}
+	for _, path := range []string{"$.items[0", "$.items[?(@.id ==]"} {
+		if _, err := jsonPathTruthy(doc, path); err == nil || !strings.Contains(err.Error(), "check_jsonpath") {
+			t.Errorf("%s: err = %v, want a check_jsonpath parse error", path, err)
 		}
 	}
 	if _, err := jsonPathTruthy("<html>", "$.ok"); err == nil || !strings.Contains(err.Error(), "needs a JSON response") {
