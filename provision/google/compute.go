@@ -14,6 +14,8 @@ import (
 	"github.com/googleapis/gax-go/v2/apierror"
 	"github.com/zclconf/go-cty/cty"
 	"google.golang.org/api/googleapi"
+
+	"github.com/airctl/airctl/provision/provider"
 )
 
 // Shared Compute Engine plumbing: every mutating call returns an
@@ -267,3 +269,48 @@ func parseID(id, defProject, defScope string, scopeParts int) (project, scope, n
 
 // fmtID is a numeric resource id as Terraform shows it.
 func fmtID(id uint64) string { return strconv.FormatUint(id, 10) }
+
+// globalCall sends one request about the global compute resource project/name.
+type globalCall func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error)
+
+// createGlobal is the Create of a global compute resource named by its
+// "name" attribute: build makes the insert request from the planned value,
+// and the created object is read back. The parts every such resource
+// shares (the durable create intent, the 409 advice) live in g.insert.
+func (g *gcp) createGlobal(typeName, what, collection string, readFn globalReader,
+	build func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error),
+) func(context.Context, cty.Value) (cty.Value, error) {
+	return func(ctx context.Context, planned cty.Value) (cty.Value, error) {
+		c, err := g.computeAPI()
+		if err != nil {
+			return cty.NilVal, err
+		}
+		project, name := g.project(planned), provider.String(planned, "name")
+		err = g.insert(ctx, typeName, globalID(project, collection, name), func(ctx context.Context) (*compute.Operation, error) {
+			return build(ctx, c, project, name, planned)
+		})
+		if err != nil {
+			return createFailed(planned, err)
+		}
+		return readBack(ctx, what+" "+name, planned, func(ctx context.Context) (cty.Value, error) { return readFn(ctx, project, name, planned) })
+	}
+}
+
+// deleteGlobal is the Delete of a global compute resource named by its
+// "name" attribute.
+func (g *gcp) deleteGlobal(what string, del globalCall) func(context.Context, cty.Value) error {
+	return func(ctx context.Context, prior cty.Value) error {
+		c, err := g.computeAPI()
+		if err != nil {
+			return err
+		}
+		project, name := g.project(prior), provider.String(prior, "name")
+		return g.remove(ctx, "delete "+what+" "+name, func(ctx context.Context) (*compute.Operation, error) {
+			return del(ctx, c, project, name)
+		})
+	}
+}
+
+// globalReader reads the global compute resource project/name; prior
+// keeps references in the form the configuration wrote them.
+type globalReader func(ctx context.Context, project, name string, prior cty.Value) (cty.Value, error)

@@ -146,20 +146,10 @@ func backendServiceResource(g *gcp) *provider.Resource {
 			}
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			err = g.insert(ctx, "google_compute_backend_service", globalID(project, "backendServices", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_backend_service", "backend service", "backendServices", read,
+			func(ctx context.Context, c *computeClients, project, _ string, planned cty.Value) (*compute.Operation, error) {
 				return c.backendServices.Insert(ctx, &computepb.InsertBackendServiceRequest{Project: project, BackendServiceResource: backendServiceFrom(planned, project)})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "backend service "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -183,16 +173,9 @@ func backendServiceResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "backend service "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete backend service "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.backendServices.Delete(ctx, &computepb.DeleteBackendServiceRequest{Project: project, BackendService: name})
-			})
-		},
+		Delete: g.deleteGlobal("backend service", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.backendServices.Delete(ctx, &computepb.DeleteBackendServiceRequest{Project: project, BackendService: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "backendServices", name) }),
 		Import:   importGlobal(g, "backendServices", backendServiceSchema, read),
 	}

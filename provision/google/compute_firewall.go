@@ -132,20 +132,10 @@ func firewallResource(g *gcp) *provider.Resource {
 			sameForm(plan, prior, "network")
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			err = g.insert(ctx, "google_compute_firewall", globalID(project, "firewalls", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_firewall", "firewall", "firewalls", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
 				return c.firewalls.Insert(ctx, &computepb.InsertFirewallRequest{Project: project, FirewallResource: firewallFrom(planned, project)})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "firewall "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -163,16 +153,9 @@ func firewallResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "firewall "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete firewall "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: project, Firewall: name})
-			})
-		},
+		Delete: g.deleteGlobal("firewall", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.firewalls.Delete(ctx, &computepb.DeleteFirewallRequest{Project: project, Firewall: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "firewalls", name) }),
 		Import:   importGlobal(g, "firewalls", firewallSchema, read),
 	}

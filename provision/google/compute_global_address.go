@@ -51,39 +51,22 @@ func globalAddressResource(g *gcp) *provider.Resource {
 	}
 	return &provider.Resource{
 		Schema: globalAddressSchema,
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			a := &computepb.Address{Name: proto.String(name)}
-			for attr, field := range map[string]**string{"address": &a.Address, "address_type": &a.AddressType, "ip_version": &a.IpVersion, "description": &a.Description} {
-				if s := provider.String(planned, attr); s != "" {
-					*field = proto.String(s)
+		Create: g.createGlobal("google_compute_global_address", "global address", "addresses", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				a := &computepb.Address{Name: proto.String(name)}
+				for attr, field := range map[string]**string{"address": &a.Address, "address_type": &a.AddressType, "ip_version": &a.IpVersion, "description": &a.Description} {
+					if s := provider.String(planned, attr); s != "" {
+						*field = proto.String(s)
+					}
 				}
-			}
-			err = g.insert(ctx, "google_compute_global_address", globalID(project, "addresses", name), func(ctx context.Context) (*compute.Operation, error) {
 				return c.addresses.Insert(ctx, &computepb.InsertGlobalAddressRequest{Project: project, AddressResource: a})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "global address "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete global address "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.addresses.Delete(ctx, &computepb.DeleteGlobalAddressRequest{Project: project, Address: name})
-			})
-		},
+		Delete: g.deleteGlobal("global address", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.addresses.Delete(ctx, &computepb.DeleteGlobalAddressRequest{Project: project, Address: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "addresses", name) }),
 		Import:   importGlobal(g, "addresses", globalAddressSchema, read),
 	}

@@ -94,28 +94,18 @@ func forwardingRuleResource(g *gcp) *provider.Resource {
 			}
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			fr := &computepb.ForwardingRule{Name: proto.String(name), Target: proto.String(targetRef(project, provider.String(planned, "target"))),
-				LoadBalancingScheme: proto.String(provider.String(planned, "load_balancing_scheme")), Labels: provider.StringMap(planned, "labels")}
-			for attr, field := range map[string]**string{"ip_address": &fr.IPAddress, "ip_protocol": &fr.IPProtocol, "port_range": &fr.PortRange,
-				"ip_version": &fr.IpVersion, "description": &fr.Description} {
-				if s := provider.String(planned, attr); s != "" {
-					*field = proto.String(s)
+		Create: g.createGlobal("google_compute_global_forwarding_rule", "forwarding rule", "forwardingRules", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				fr := &computepb.ForwardingRule{Name: proto.String(name), Target: proto.String(targetRef(project, provider.String(planned, "target"))),
+					LoadBalancingScheme: proto.String(provider.String(planned, "load_balancing_scheme")), Labels: provider.StringMap(planned, "labels")}
+				for attr, field := range map[string]**string{"ip_address": &fr.IPAddress, "ip_protocol": &fr.IPProtocol, "port_range": &fr.PortRange,
+					"ip_version": &fr.IpVersion, "description": &fr.Description} {
+					if s := provider.String(planned, attr); s != "" {
+						*field = proto.String(s)
+					}
 				}
-			}
-			err = g.insert(ctx, "google_compute_global_forwarding_rule", globalID(project, "forwardingRules", name), func(ctx context.Context) (*compute.Operation, error) {
 				return c.forwardingRules.Insert(ctx, &computepb.InsertGlobalForwardingRuleRequest{Project: project, ForwardingRuleResource: fr})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "forwarding rule "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -149,16 +139,9 @@ func forwardingRuleResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "forwarding rule "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete forwarding rule "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.forwardingRules.Delete(ctx, &computepb.DeleteGlobalForwardingRuleRequest{Project: project, ForwardingRule: name})
-			})
-		},
+		Delete: g.deleteGlobal("forwarding rule", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.forwardingRules.Delete(ctx, &computepb.DeleteGlobalForwardingRuleRequest{Project: project, ForwardingRule: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "forwardingRules", name) }),
 		Import:   importGlobal(g, "forwardingRules", forwardingRuleSchema, read),
 	}

@@ -141,20 +141,10 @@ func healthCheckResource(g *gcp) *provider.Resource {
 	}
 	return &provider.Resource{
 		Schema: healthCheckSchema,
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			err = g.insert(ctx, "google_compute_health_check", globalID(project, "healthChecks", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_health_check", "health check", "healthChecks", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
 				return c.healthChecks.Insert(ctx, &computepb.InsertHealthCheckRequest{Project: project, HealthCheckResource: healthCheckFrom(planned)})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "health check "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -172,16 +162,9 @@ func healthCheckResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "health check "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete health check "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.healthChecks.Delete(ctx, &computepb.DeleteHealthCheckRequest{Project: project, HealthCheck: name})
-			})
-		},
+		Delete: g.deleteGlobal("health check", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.healthChecks.Delete(ctx, &computepb.DeleteHealthCheckRequest{Project: project, HealthCheck: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "healthChecks", name) }),
 		Import:   importGlobal(g, "healthChecks", healthCheckSchema, read),
 	}

@@ -69,38 +69,21 @@ func managedCertResource(g *gcp) *provider.Resource {
 	}
 	return &provider.Resource{
 		Schema: managedCertSchema,
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			cert := &computepb.SslCertificate{Name: proto.String(name), Type: proto.String("MANAGED"),
-				Managed: &computepb.SslCertificateManagedSslCertificate{Domains: strs(planned, "managed", "0", "domains")}}
-			if d := provider.String(planned, "description"); d != "" {
-				cert.Description = proto.String(d)
-			}
-			err = g.insert(ctx, "google_compute_managed_ssl_certificate", globalID(project, "sslCertificates", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_managed_ssl_certificate", "SSL certificate", "sslCertificates", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				cert := &computepb.SslCertificate{Name: proto.String(name), Type: proto.String("MANAGED"),
+					Managed: &computepb.SslCertificateManagedSslCertificate{Domains: strs(planned, "managed", "0", "domains")}}
+				if d := provider.String(planned, "description"); d != "" {
+					cert.Description = proto.String(d)
+				}
 				return c.sslCerts.Insert(ctx, &computepb.InsertSslCertificateRequest{Project: project, SslCertificateResource: cert})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "SSL certificate "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete SSL certificate "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.sslCerts.Delete(ctx, &computepb.DeleteSslCertificateRequest{Project: project, SslCertificate: name})
-			})
-		},
+		Delete: g.deleteGlobal("SSL certificate", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.sslCerts.Delete(ctx, &computepb.DeleteSslCertificateRequest{Project: project, SslCertificate: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "sslCertificates", name) }),
 		Import:   importGlobal(g, "sslCertificates", managedCertSchema, read),
 	}

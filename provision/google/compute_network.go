@@ -59,43 +59,26 @@ func networkResource(g *gcp) *provider.Resource {
 	}
 	return &provider.Resource{
 		Schema: networkSchema,
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			n := &computepb.Network{Name: proto.String(name), AutoCreateSubnetworks: proto.Bool(provider.Bool(planned, true, "auto_create_subnetworks"))}
-			if d := provider.String(planned, "description"); d != "" {
-				n.Description = proto.String(d)
-			}
-			if m := provider.String(planned, "routing_mode"); m != "" {
-				n.RoutingConfig = &computepb.NetworkRoutingConfig{RoutingMode: proto.String(m)}
-			}
-			if mtu, ok := provider.Int(planned, "mtu"); ok {
-				n.Mtu = proto.Int32(int32(mtu))
-			}
-			err = g.insert(ctx, "google_compute_network", globalID(project, "networks", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_network", "network", "networks", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				n := &computepb.Network{Name: proto.String(name), AutoCreateSubnetworks: proto.Bool(provider.Bool(planned, true, "auto_create_subnetworks"))}
+				if d := provider.String(planned, "description"); d != "" {
+					n.Description = proto.String(d)
+				}
+				if m := provider.String(planned, "routing_mode"); m != "" {
+					n.RoutingConfig = &computepb.NetworkRoutingConfig{RoutingMode: proto.String(m)}
+				}
+				if mtu, ok := provider.Int(planned, "mtu"); ok {
+					n.Mtu = proto.Int32(int32(mtu))
+				}
 				return c.networks.Insert(ctx, &computepb.InsertNetworkRequest{Project: project, NetworkResource: n})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "network "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete network "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.networks.Delete(ctx, &computepb.DeleteNetworkRequest{Project: project, Network: name})
-			})
-		},
+		Delete: g.deleteGlobal("network", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.networks.Delete(ctx, &computepb.DeleteNetworkRequest{Project: project, Network: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "networks", name) }),
 		Import:   importGlobal(g, "networks", networkSchema, read),
 	}

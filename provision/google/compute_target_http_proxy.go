@@ -53,24 +53,14 @@ func httpProxyResource(g *gcp) *provider.Resource {
 			sameForm(plan, prior, "url_map")
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			p := &computepb.TargetHttpProxy{Name: proto.String(name), UrlMap: proto.String(globalRef(project, "urlMaps", provider.String(planned, "url_map")))}
-			if d := provider.String(planned, "description"); d != "" {
-				p.Description = proto.String(d)
-			}
-			err = g.insert(ctx, "google_compute_target_http_proxy", globalID(project, "targetHttpProxies", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_target_http_proxy", "target HTTP proxy", "targetHttpProxies", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				p := &computepb.TargetHttpProxy{Name: proto.String(name), UrlMap: proto.String(globalRef(project, "urlMaps", provider.String(planned, "url_map")))}
+				if d := provider.String(planned, "description"); d != "" {
+					p.Description = proto.String(d)
+				}
 				return c.httpProxies.Insert(ctx, &computepb.InsertTargetHttpProxyRequest{Project: project, TargetHttpProxyResource: p})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "target HTTP proxy "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -89,16 +79,9 @@ func httpProxyResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "target HTTP proxy "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete target HTTP proxy "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.httpProxies.Delete(ctx, &computepb.DeleteTargetHttpProxyRequest{Project: project, TargetHttpProxy: name})
-			})
-		},
+		Delete: g.deleteGlobal("target HTTP proxy", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.httpProxies.Delete(ctx, &computepb.DeleteTargetHttpProxyRequest{Project: project, TargetHttpProxy: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "targetHttpProxies", name) }),
 		Import:   importGlobal(g, "targetHttpProxies", httpProxySchema, read),
 	}

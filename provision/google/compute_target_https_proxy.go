@@ -71,30 +71,20 @@ func httpsProxyResource(g *gcp) *provider.Resource {
 			sameForm(plan, prior, "url_map", "ssl_certificates", "ssl_policy")
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			p := &computepb.TargetHttpsProxy{Name: proto.String(name), UrlMap: proto.String(globalRef(project, "urlMaps", provider.String(planned, "url_map"))),
-				SslCertificates: certRefs(project, planned)}
-			for attr, field := range map[string]**string{"description": &p.Description, "quic_override": &p.QuicOverride} {
-				if s := provider.String(planned, attr); s != "" {
-					*field = proto.String(s)
+		Create: g.createGlobal("google_compute_target_https_proxy", "target HTTPS proxy", "targetHttpsProxies", read,
+			func(ctx context.Context, c *computeClients, project, name string, planned cty.Value) (*compute.Operation, error) {
+				p := &computepb.TargetHttpsProxy{Name: proto.String(name), UrlMap: proto.String(globalRef(project, "urlMaps", provider.String(planned, "url_map"))),
+					SslCertificates: certRefs(project, planned)}
+				for attr, field := range map[string]**string{"description": &p.Description, "quic_override": &p.QuicOverride} {
+					if s := provider.String(planned, attr); s != "" {
+						*field = proto.String(s)
+					}
 				}
-			}
-			if s := provider.String(planned, "ssl_policy"); s != "" {
-				p.SslPolicy = proto.String(globalRef(project, "sslPolicies", s))
-			}
-			err = g.insert(ctx, "google_compute_target_https_proxy", globalID(project, "targetHttpsProxies", name), func(ctx context.Context) (*compute.Operation, error) {
+				if s := provider.String(planned, "ssl_policy"); s != "" {
+					p.SslPolicy = proto.String(globalRef(project, "sslPolicies", s))
+				}
 				return c.httpsProxies.Insert(ctx, &computepb.InsertTargetHttpsProxyRequest{Project: project, TargetHttpsProxyResource: p})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "target HTTPS proxy "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -124,16 +114,9 @@ func httpsProxyResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "target HTTPS proxy "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete target HTTPS proxy "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.httpsProxies.Delete(ctx, &computepb.DeleteTargetHttpsProxyRequest{Project: project, TargetHttpsProxy: name})
-			})
-		},
+		Delete: g.deleteGlobal("target HTTPS proxy", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.httpsProxies.Delete(ctx, &computepb.DeleteTargetHttpsProxyRequest{Project: project, TargetHttpsProxy: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "targetHttpsProxies", name) }),
 		Import:   importGlobal(g, "targetHttpsProxies", httpsProxySchema, read),
 	}

@@ -105,20 +105,10 @@ func urlMapResource(g *gcp) *provider.Resource {
 			}
 			return nil
 		},
-		Create: func(ctx context.Context, planned cty.Value) (cty.Value, error) {
-			c, err := g.computeAPI()
-			if err != nil {
-				return cty.NilVal, err
-			}
-			project, name := g.project(planned), provider.String(planned, "name")
-			err = g.insert(ctx, "google_compute_url_map", globalID(project, "urlMaps", name), func(ctx context.Context) (*compute.Operation, error) {
+		Create: g.createGlobal("google_compute_url_map", "URL map", "urlMaps", read,
+			func(ctx context.Context, c *computeClients, project, _ string, planned cty.Value) (*compute.Operation, error) {
 				return c.urlMaps.Insert(ctx, &computepb.InsertUrlMapRequest{Project: project, UrlMapResource: urlMapFrom(planned, project)})
-			})
-			if err != nil {
-				return createFailed(planned, err)
-			}
-			return readBack(ctx, "URL map "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
-		},
+			}),
 		Read: func(ctx context.Context, cur cty.Value) (cty.Value, error) {
 			return read(ctx, g.project(cur), provider.String(cur, "name"), cur)
 		},
@@ -142,16 +132,9 @@ func urlMapResource(g *gcp) *provider.Resource {
 			}
 			return readBack(ctx, "URL map "+name, planned, func(ctx context.Context) (cty.Value, error) { return read(ctx, project, name, planned) })
 		},
-		Delete: func(ctx context.Context, prior cty.Value) error {
-			c, err := g.computeAPI()
-			if err != nil {
-				return err
-			}
-			project, name := g.project(prior), provider.String(prior, "name")
-			return g.remove(ctx, "delete URL map "+name, func(ctx context.Context) (*compute.Operation, error) {
-				return c.urlMaps.Delete(ctx, &computepb.DeleteUrlMapRequest{Project: project, UrlMap: name})
-			})
-		},
+		Delete: g.deleteGlobal("URL map", func(ctx context.Context, c *computeClients, project, name string) (*compute.Operation, error) {
+			return c.urlMaps.Delete(ctx, &computepb.DeleteUrlMapRequest{Project: project, UrlMap: name})
+		}),
 		ImportID: g.namedID(func(v cty.Value, name string) string { return globalID(g.project(v), "urlMaps", name) }),
 		Import:   importGlobal(g, "urlMaps", urlMapSchema, read),
 	}
