@@ -54,16 +54,6 @@ func appendAuditScript(root, line string) string {
 // output or returned errors (a failed migration may echo a DB URL).
 type secrets []string
 
-func secretsOf(s render.Settings) secrets {
-	var out secrets
-	for _, v := range []render.Secret{s.DBPassword, s.RedisPassword, s.SecretKey, s.EncryptionKey} {
-		if v.IsSet() {
-			out = append(out, v.Reveal())
-		}
-	}
-	return out
-}
-
 func (s secrets) scrubString(msg string) string {
 	for _, v := range s {
 		msg = strings.ReplaceAll(msg, v, render.Redacted)

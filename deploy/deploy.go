@@ -201,7 +201,7 @@ func Deploy(ctx context.Context, hosts []Host, rel Release, opts Options) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	d := &deployer{settings: rel.Settings, plan: plan, manifest: plan.Manifest(), opts: opts, secrets: secretsOf(rel.Settings)}
+	d := &deployer{settings: rel.Settings, plan: plan, manifest: plan.Manifest(), opts: opts, secrets: rel.Settings.SecretValues()}
 	res := Result{Release: d.manifest.Hash, Hosts: d.run(ctx, hosts)}
 	return res, failure("deploy", res)
 }

@@ -46,7 +46,7 @@ func Rollback(ctx context.Context, hosts []Host, settings render.Settings, name 
 		return Result{}, fmt.Errorf("rollback: %w", err)
 	}
 	opts = opts.withDefaults()
-	d := &deployer{settings: settings, rollback: true, target: name, opts: opts, secrets: secretsOf(settings)}
+	d := &deployer{settings: settings, rollback: true, target: name, opts: opts, secrets: settings.SecretValues()}
 	res := Result{Release: name, Hosts: d.run(ctx, hosts)}
 	if res.Release == "" {
 		res.Release = commonRelease(res.Hosts)

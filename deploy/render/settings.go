@@ -165,9 +165,9 @@ func Defaults() Settings {
 // logs, or rendering a reviewable preview (`airctl render` without secrets
 // at hand still yields a complete set of files).
 func (s Settings) Redacted() Settings {
-	for _, p := range []*Secret{&s.DBPassword, &s.RedisPassword, &s.SecretKey, &s.EncryptionKey} {
-		if p.IsSet() {
-			*p = Redacted
+	for _, f := range s.secretFields() {
+		if f.v.IsSet() {
+			*f.v = Redacted
 		}
 	}
 	s.WorkerQueues = append([]string(nil), s.WorkerQueues...)
@@ -181,9 +181,32 @@ type field[T any] struct {
 	v    T
 }
 
+// secretFields is the one list of secret fields, by name: redaction,
+// checks and scrubbing all go through it, so a new secret cannot be
+// redacted in one place and leaked by another.
+func (s *Settings) secretFields() []field[*Secret] {
+	return []field[*Secret]{{"DBPassword", &s.DBPassword}, {"RedisPassword", &s.RedisPassword}, {"SecretKey", &s.SecretKey}, {"EncryptionKey", &s.EncryptionKey}}
+}
+
 // secrets lists the secret fields by name, for checks and scrubbing.
 func (s Settings) secrets() []field[Secret] {
-	return []field[Secret]{{"DBPassword", s.DBPassword}, {"RedisPassword", s.RedisPassword}, {"SecretKey", s.SecretKey}, {"EncryptionKey", s.EncryptionKey}}
+	var out []field[Secret]
+	for _, f := range s.secretFields() {
+		out = append(out, field[Secret]{f.name, *f.v})
+	}
+	return out
+}
+
+// SecretValues are the set secrets' values, for scrubbing text that must
+// not carry them (audit lines, progress output, errors).
+func (s Settings) SecretValues() []string {
+	var out []string
+	for _, f := range s.secrets() {
+		if f.v.IsSet() {
+			out = append(out, f.v.Reveal())
+		}
+	}
+	return out
 }
 
 // BinPath is the aird binary of the current release.
