@@ -181,11 +181,19 @@ type field[T any] struct {
 	v    T
 }
 
+// secretField is a secret setting; optional ones may be empty.
+type secretField struct {
+	name     string
+	v        *Secret
+	optional bool
+}
+
 // secretFields is the one list of secret fields, by name: redaction,
 // checks and scrubbing all go through it, so a new secret cannot be
 // redacted in one place and leaked by another.
-func (s *Settings) secretFields() []field[*Secret] {
-	return []field[*Secret]{{"DBPassword", &s.DBPassword}, {"RedisPassword", &s.RedisPassword}, {"SecretKey", &s.SecretKey}, {"EncryptionKey", &s.EncryptionKey}}
+func (s *Settings) secretFields() []secretField {
+	return []secretField{{"DBPassword", &s.DBPassword, false}, {"RedisPassword", &s.RedisPassword, false}, {"SecretKey", &s.SecretKey, false},
+		{"EncryptionKey", &s.EncryptionKey, true}}
 }
 
 // secrets lists the secret fields by name, for checks and scrubbing.
@@ -407,14 +415,14 @@ func (s Settings) validateData() []error {
 	return errs
 }
 
-// validateSecrets requires every secret (an empty Redis password would mean
-// an open broker) and refuses control characters, which no env-file quoting
+// validateSecrets requires every secret but the optional ones (an empty
+// Redis password would mean an open broker) and refuses control characters, which no env-file quoting
 // survives intact. Messages name the field only.
 func (s Settings) validateSecrets() []error {
 	var errs []error
-	for _, f := range s.secrets() {
+	for _, f := range s.secretFields() {
 		switch v := f.v.Reveal(); {
-		case v == "" && f.name == "EncryptionKey": // optional, see the field
+		case v == "" && f.optional:
 		case v == "":
 			errs = append(errs, fmt.Errorf("%s: required", f.name))
 		case strings.ContainsFunc(v, unicode.IsControl):
