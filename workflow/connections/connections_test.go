@@ -229,34 +229,3 @@ func TestSecrets(t *testing.T) {
 		t.Errorf("Secrets = %q, want %q", got, want)
 	}
 }
-
-// A task log written through the task masker hides secret variables and
-// the secrets of every connection the task resolved, even split across
-// writes.
-func TestTaskMasker(t *testing.T) {
-	st := openStore(t)
-	ctx := t.Context()
-	for _, v := range []store.Variable{{Key: "token", Value: "var-secret-123", Secret: true}, {Key: "region", Value: "europe-west1"}} {
-		if err := st.SetVariable(ctx, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := NewTaskMasker(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{"AIRD_CONN_BOX": `ssh://deploy:p%40ss-word@box/?private_key=PRIVATEKEY`}
-	r := NewResolver(st, nil, func(k string) string { return env[k] }).WithMasker(m)
-	if _, err := r.Get(ctx, "box"); err != nil {
-		t.Fatal(err)
-	}
-	var log bytes.Buffer
-	w := m.Writer(&log)
-	for _, chunk := range []string{"token var-secr", "et-123 region europe-west1\n", "pw p@ss-", "word or p%40ss-word, key PRIVATEKEY\n"} {
-		w.Write([]byte(chunk))
-	}
-	w.Close()
-	if want := "token *** region europe-west1\npw *** or ***, key ***\n"; log.String() != want {
-		t.Errorf("masked log = %q, want %q", log.String(), want)
-	}
-}

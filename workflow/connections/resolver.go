@@ -134,7 +134,6 @@ func (r *Repo) Rotate(ctx context.Context) (int, error) {
 type Resolver struct {
 	repo   *Repo
 	getenv func(string) string
-	masker *secrets.Masker // nil: none
 }
 
 // NewResolver reads the environment through getenv (os.Getenv in
@@ -144,28 +143,9 @@ func NewResolver(st store.Store, keys *secrets.Keyring, getenv func(string) stri
 	return &Resolver{repo: NewRepo(st, keys), getenv: getenv}
 }
 
-// WithMasker returns a resolver that also adds the secrets of every
-// connection it returns to m, so a task's log masks the credentials the
-// task was given (see NewTaskMasker).
-func (r *Resolver) WithMasker(m *secrets.Masker) *Resolver {
-	c := *r
-	c.masker = m
-	return &c
-}
-
 // Get returns connection id. When neither the environment nor the store
 // has it, the error wraps store.ErrNotFound and says how to add it.
 func (r *Resolver) Get(ctx context.Context, id string) (Connection, error) {
-	c, err := r.get(ctx, id)
-	if err == nil && r.masker != nil {
-		for _, s := range c.Secrets() {
-			r.masker.Add(s)
-		}
-	}
-	return c, err
-}
-
-func (r *Resolver) get(ctx context.Context, id string) (Connection, error) {
 	if v := strings.TrimSpace(r.getenv(EnvName(id))); v != "" {
 		if strings.HasPrefix(v, "{") {
 			return ParseJSON(id, []byte(v))
@@ -178,22 +158,4 @@ func (r *Resolver) get(ctx context.Context, id string) (Connection, error) {
 			id, id, EnvName(id), err)
 	}
 	return c, err
-}
-
-// NewTaskMasker returns a masker for one task's log that hides the value
-// of every secret variable; pass it to Resolver.WithMasker so connection
-// secrets join as the task resolves them, and write the log through
-// Masker.Writer.
-func NewTaskMasker(ctx context.Context, st store.Store) (*secrets.Masker, error) {
-	vars, err := st.ListVariables(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read secret variables to mask them in the task log: %w", err)
-	}
-	m := secrets.NewMasker()
-	for _, v := range vars {
-		if v.Secret {
-			m.Add(v.Value)
-		}
-	}
-	return m, nil
 }
