@@ -1,12 +1,20 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/airctl/airctl/workflow/logs"
+	"github.com/airctl/airctl/workflow/store"
 )
 
 // TestWebserverShowsRunningLogFromWorker: the webserver has neither the
@@ -62,4 +70,72 @@ func freeTCPPort(t *testing.T) int {
 	check(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestWorkerLogServerServesThroughDrain: after SIGTERM the worker log
+// server keeps serving the log of the task still running in the shutdown
+// grace, and closes once the pool has drained and the worker exits.
+func TestWorkerLogServerServesThroughDrain(t *testing.T) {
+	port := freeTCPPort(t)
+	const secret = "worker-log-drain-secret"
+	c := newCluster(t, fastSettings+`worker {
+  concurrency    = 1
+  kill_grace     = "200ms"
+  shutdown_grace = "60s"
+}
+`)
+	mark, release := filepath.Join(c.dir, "started"), filepath.Join(c.dir, "release")
+	killMarkedTask(t, mark)
+	c.dag("long", blockingDAG("long", mark, release))
+	c.scheduler()
+	w := c.worker(`
+webserver { secret_key = "` + secret + `" }
+logging { worker_log_server_port = ` + strconv.Itoa(port) + ` }
+`)
+	runID := c.trigger("long")
+	c.waitFor("the task to start", func() bool { return exists(mark) })
+	run, err := c.store().GetDagRun(context.Background(), "long", runID)
+	check(t, err)
+	rel := logs.RelPath(store.TIKey{DagID: "long", RunID: runID, TaskID: "work"}, run.LogicalDate, 1)
+	read := workerLogReader(secret, port, rel)
+
+	check(t, w.cmd.Process.Signal(syscall.SIGTERM))
+	c.waitFor("the worker to start draining", func() bool { return strings.Contains(w.logText(), "aird worker draining") })
+	body, err := read()
+	if err != nil || !strings.Contains(body, "try 1 of") || strings.Contains(body, "task ended") {
+		t.Fatalf("running task's log during the drain: %v %q\nworker:\n%s", err, body, w.logText())
+	}
+	if w.exited() {
+		t.Fatalf("worker exited before its task finished: %v\n%s", w.err, w.logText())
+	}
+	check(t, os.WriteFile(release, nil, 0o644))
+	if err := c.wait(w); err != nil {
+		t.Fatalf("worker exit after the drain: %v\n%s", err, w.logText())
+	}
+	if ti := c.ti("long", runID, "work"); ti.State != store.TISuccess || ti.PID != w.pid() {
+		t.Fatalf("work: %s on pid %d; want success on the draining worker %d", ti.State, ti.PID, w.pid())
+	}
+	if body, err := read(); err == nil {
+		t.Fatalf("worker log server still answers after the drain: %q", body)
+	}
+}
+
+// workerLogReader reads rel from the worker log server on this host, as
+// the webserver does: with a token signed by the shared secret.
+func workerLogReader(secret string, port int, rel string) func() (string, error) {
+	wl := &logs.WorkerLogs{
+		Client: &http.Client{Timeout: 10 * time.Second},
+		Secret: []byte(secret),
+		Port:   port,
+		Host:   func(context.Context, string) (string, error) { return "127.0.0.1", nil },
+	}
+	return func() (string, error) {
+		rc, err := wl.Open(context.Background(), rel)
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		return string(b), err
+	}
 }

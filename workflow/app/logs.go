@@ -131,26 +131,34 @@ func (f firstLog) Open(ctx context.Context, rel string) (io.ReadCloser, error) {
 	return nil, errors.Join(errs...)
 }
 
-// serveWorkerLogs runs the worker log server until ctx ends. Without the
-// shared secret, or when the port is taken, the worker runs without it:
-// tasks matter more than showing their logs live.
-func (a *App) serveWorkerLogs(ctx context.Context) {
+// serveWorkerLogs starts the worker log server and returns stop, which
+// closes it and waits until it has. Without the shared secret, or when the
+// port is taken, the worker runs without it: tasks matter more than
+// showing their logs live.
+func (a *App) serveWorkerLogs(ctx context.Context) (stop func()) {
 	c := a.Config
 	if c.Webserver.SecretKey == "" {
 		a.Log.Warn("worker log server off: set webserver.secret_key (AIRD_WEBSERVER_SECRET_KEY) for the webserver and the workers to show running tasks' logs")
-		return
+		return func() {}
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(c.Logging.WorkerLogServerPort)))
 	if err != nil {
 		a.Log.Error("worker log server cannot listen; the webserver cannot show this worker's logs before they are shipped: free the port or set logging.worker_log_server_port", "err", err)
-		return
+		return func() {}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
 	srv := &logs.WorkerServer{Dir: c.Logging.BaseLogFolder, Secret: []byte(c.Webserver.SecretKey)}
 	go func() {
+		defer close(done)
 		if err := srv.Serve(ctx, ln, a.Log); err != nil {
 			a.Log.Error("worker log server stopped", "err", err)
 		}
 	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 type closerFunc func() error

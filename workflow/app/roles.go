@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -91,9 +92,13 @@ func (a *App) Worker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer a.Store.EndJob(context.WithoutCancel(ctx), job.ID, "success", time.Now())
+	// A closure: the end date is when the worker stops, not when it started.
+	defer func() { _ = a.Store.EndJob(context.WithoutCancel(ctx), job.ID, "success", time.Now()) }()
 	go heartbeat(ctx, a.Store, job.ID, config.Duration(a.Config.Scheduler.HeartbeatInterval))
-	a.serveWorkerLogs(ctx)
+	// The log server outlives ctx: tasks still running in the shutdown
+	// grace keep writing logs the webserver should show; it stops once the
+	// pool has drained (pool.Run returned).
+	defer a.serveWorkerLogs(context.WithoutCancel(ctx))()
 	pool := a.workerPool(q, dags.get)
 	pool.OnDone = func(ti store.TaskInstance) {
 		if err := q.PublishDone(context.WithoutCancel(ctx), ti.TIKey); err != nil {
@@ -101,7 +106,12 @@ func (a *App) Worker(ctx context.Context) error {
 		}
 	}
 	pool.LeaseRenewal = config.Duration(a.Config.Redis.Lease) / 3
-	a.Log.Info("aird worker started", "queues", pool.Queues, "concurrency", pool.Concurrency, "broker", a.Config.Redis.Address)
+	a.Log.Info("aird worker started", "name", job.Name, "queues", pool.Queues, "concurrency", pool.Concurrency, "broker", a.Config.Redis.Address)
+	// Said when the drain starts, so an operator (and a test) can tell a
+	// draining worker from a busy one.
+	defer context.AfterFunc(ctx, func() {
+		a.Log.Info("aird worker draining: no new tasks, running ones get worker.shutdown_grace", "shutdown_grace", pool.ShutdownGrace)
+	})()
 	return pool.Run(ctx)
 }
 
@@ -124,10 +134,14 @@ func (a *App) workerPool(q queue.Queue, dags worker.DAGLookup) *worker.Pool {
 	}
 }
 
+// startWorkerJob registers this worker under worker.name, default
+// worker@hostname. The hostname stays the real one: task instances record
+// it and the webserver reaches the worker log server through it.
 func (a *App) startWorkerJob(ctx context.Context) (store.Job, error) {
 	host, _ := os.Hostname()
+	name := cmp.Or(a.Config.Worker.Name, "worker@"+host)
 	now := time.Now()
-	j, err := a.Store.StartJob(ctx, store.Job{JobType: "worker", State: "running", Hostname: host, PID: os.Getpid(), StartDate: now, LatestHeartbeat: now})
+	j, err := a.Store.StartJob(ctx, store.Job{JobType: "worker", State: "running", Hostname: host, PID: os.Getpid(), Name: name, StartDate: now, LatestHeartbeat: now})
 	if err != nil {
 		return j, fmt.Errorf("register worker: %w", err)
 	}

@@ -111,7 +111,9 @@ type Worker struct {
 	// on this worker, on top of its own execution_timeout.
 	SoftTimeLimit string `hcl:"soft_time_limit,optional"`
 	HardTimeLimit string `hcl:"hard_time_limit,optional"`
-	// Name identifies the worker in flower; default worker@hostname.
+	// Name identifies the worker in flower; default worker@hostname. The
+	// systemd unit sets AIRD_WORKER_NAME=worker%i@%H so the workers of one
+	// host tell apart.
 	Name string `hcl:"name,optional"`
 }
 

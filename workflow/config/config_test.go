@@ -100,3 +100,26 @@ smtp {
 		t.Errorf("AIRD_SMTP_STARTTLS=false not applied (%v)", err)
 	}
 }
+
+// TestWorkerNameFileAndEnv: worker.name comes from aird.hcl, and
+// AIRD_WORKER_NAME (set per unit instance) wins over it; unset, it stays
+// empty so the worker registers as worker@hostname.
+func TestWorkerNameFileAndEnv(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("AIRD_HOME", home)
+	t.Setenv("AIRD_WORKER_NAME", "")
+	c, err := Load("")
+	if err != nil || c.Worker.Name != "" {
+		t.Fatalf("default worker.name = %q (%v), want empty", c.Worker.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "aird.hcl"), []byte("worker {\n  name = \"gpu@box\"\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load(""); err != nil || c.Worker.Name != "gpu@box" {
+		t.Fatalf("worker.name from the file = %q (%v)", c.Worker.Name, err)
+	}
+	t.Setenv("AIRD_WORKER_NAME", "worker2@box")
+	if c, err = Load(""); err != nil || c.Worker.Name != "worker2@box" {
+		t.Fatalf("worker.name with AIRD_WORKER_NAME = %q (%v)", c.Worker.Name, err)
+	}
+}

@@ -289,3 +289,47 @@ func TestWorkerLiveness(t *testing.T) {
 		t.Errorf("workers = %v, want %v", states, want)
 	}
 }
+
+// TestWorkerNames: workers show under the name they registered with, so
+// two on one host are two rows; unnamed jobs (from before worker.name)
+// are worker@hostname, and a name two processes share gets their pids.
+func TestWorkerNames(t *testing.T) {
+	st := fixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	for _, j := range []store.Job{
+		{Hostname: "h", PID: 11, Name: "worker1@h"},
+		{Hostname: "h", PID: 12, Name: "worker2@h"},
+		{Hostname: "old", PID: 21},
+		{Hostname: "old", PID: 22},
+		{Hostname: "twin", PID: 31, Name: "same@twin"},
+		{Hostname: "twin", PID: 32, Name: "same@twin"},
+	} {
+		j.JobType, j.State, j.StartDate = "worker", "running", now
+		if _, err := st.StartJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := serve(t, monitor.Options{Store: st, AliveWithin: time.Minute}).URL
+	var got struct{ Workers []monitor.Worker }
+	getJSON(t, base+"/api/workers", &got)
+	names := map[int]string{}
+	for _, w := range got.Workers {
+		names[w.PID] = w.Name
+	}
+	want := map[int]string{
+		pid: "worker@" + host,
+		11:  "worker1@h", 12: "worker2@h",
+		21: "worker@old (pid 21)", 22: "worker@old (pid 22)",
+		31: "same@twin (pid 31)", 32: "same@twin (pid 32)",
+	}
+	if fmt.Sprint(names) != fmt.Sprint(want) {
+		t.Errorf("worker names by pid = %v, want %v", names, want)
+	}
+	_, page := get(t, base+"/", user, password)
+	for _, name := range []string{"worker1@h", "worker2@h"} {
+		if !strings.Contains(page, "<td>"+name+"</td>") {
+			t.Errorf("page lacks %s", name)
+		}
+	}
+}

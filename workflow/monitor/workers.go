@@ -12,8 +12,9 @@ import (
 
 // Worker is one worker process as flower shows it.
 type Worker struct {
-	// Name is Celery-style: worker@hostname, with the pid when several
-	// workers share a host (the reference runs worker@1..N on one VM).
+	// Name is the one the worker registered with (worker.name, e.g.
+	// worker1@host from its systemd unit), else Celery-style
+	// worker@hostname; with the pid when two workers share a name.
 	Name     string `json:"name"`
 	Hostname string `json:"hostname"`
 	PID      int    `json:"pid"`
@@ -57,7 +58,6 @@ func (s *Server) workers(ctx context.Context) ([]Worker, error) {
 	}
 	now := s.o.now()
 	byProc := map[procKey]*Worker{}
-	hosts := map[string]int{}
 	for _, j := range jobs {
 		k := procKey{j.Hostname, j.PID}
 		if old := byProc[k]; old != nil && old.JobID > j.ID {
@@ -70,6 +70,7 @@ func (s *Server) workers(ctx context.Context) ([]Worker, error) {
 			continue
 		}
 		byProc[k] = &Worker{
+			Name:     j.Name,
 			Hostname: j.Hostname, PID: j.PID, Role: j.JobType, JobID: j.ID, State: j.State,
 			Alive:     j.State == "running" && now.Sub(j.LatestHeartbeat) < s.o.AliveWithin,
 			StartedAt: j.StartDate, LastHeartbeat: j.LatestHeartbeat,
@@ -109,15 +110,9 @@ func (s *Server) workers(ctx context.Context) ([]Worker, error) {
 		if w.Role == "scheduler" && w.Active+w.Processed == 0 {
 			continue
 		}
-		hosts[w.Hostname]++
 		out = append(out, *w)
 	}
-	for i := range out {
-		out[i].Name = "worker@" + out[i].Hostname
-		if hosts[out[i].Hostname] > 1 {
-			out[i].Name = fmt.Sprintf("worker@%s (pid %d)", out[i].Hostname, out[i].PID)
-		}
-	}
+	nameWorkers(out)
 	slices.SortFunc(out, func(a, b Worker) int {
 		if a.Alive != b.Alive {
 			if a.Alive {
@@ -128,4 +123,22 @@ func (s *Server) workers(ctx context.Context) ([]Worker, error) {
 		return cmp.Or(cmp.Compare(a.Hostname, b.Hostname), cmp.Compare(a.PID, b.PID))
 	})
 	return out, nil
+}
+
+// nameWorkers gives a worker without a registered name (a scheduler, an
+// unregistered process, a job from before names) worker@hostname, and adds
+// the pid where names collide, so every row names one process.
+func nameWorkers(ws []Worker) {
+	uses := map[string]int{}
+	for i := range ws {
+		if ws[i].Name == "" {
+			ws[i].Name = "worker@" + ws[i].Hostname
+		}
+		uses[ws[i].Name]++
+	}
+	for i := range ws {
+		if uses[ws[i].Name] > 1 {
+			ws[i].Name = fmt.Sprintf("%s (pid %d)", ws[i].Name, ws[i].PID)
+		}
+	}
 }

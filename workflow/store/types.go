@@ -166,6 +166,15 @@ type TIStatus struct {
 	TryNumber     int
 }
 
+// BusyCount is how many task instances of one DAG in one pool are in one
+// busy state (queued or running), and the pool slots they hold.
+type BusyCount struct {
+	DagID, Pool string
+	State       TIState
+	Count       int
+	PoolSlots   int
+}
+
 // Variable is a key/value available to DAGs as var.<key>.
 //
 // A Secret variable's Value is stored as given (DAGs read it like any
@@ -252,6 +261,9 @@ type Job struct {
 	StartDate       time.Time
 	EndDate         time.Time
 	LatestHeartbeat time.Time
+	// Name is how the process presents itself in flower (worker.name);
+	// empty when it has none, and then flower names it by its hostname.
+	Name string
 }
 
 // Event is an audit log entry (who did what to which DAG/run/task).

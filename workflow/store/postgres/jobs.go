@@ -8,11 +8,11 @@ import (
 	"github.com/airctl/airctl/workflow/store"
 )
 
-const jobCols = `id, job_type, state, hostname, pid, start_date, end_date, latest_heartbeat`
+const jobCols = `id, job_type, state, hostname, pid, name, start_date, end_date, latest_heartbeat`
 
 func scanJob(sc scanner) (store.Job, error) {
 	var j store.Job
-	err := sc.Scan(&j.ID, &j.JobType, &j.State, &j.Hostname, &j.PID,
+	err := sc.Scan(&j.ID, &j.JobType, &j.State, &j.Hostname, &j.PID, &j.Name,
 		timeCol{&j.StartDate}, timeCol{&j.EndDate}, timeCol{&j.LatestHeartbeat})
 	return j, err
 }
@@ -28,9 +28,9 @@ func (s *Store) StartJob(ctx context.Context, j store.Job) (store.Job, error) {
 		j.LatestHeartbeat = j.StartDate
 	}
 	j.StartDate, j.EndDate, j.LatestHeartbeat = utc(j.StartDate), utc(j.EndDate), utc(j.LatestHeartbeat)
-	err := s.pool.QueryRow(ctx, `INSERT INTO job (job_type, state, hostname, pid, start_date,
-		end_date, latest_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, j.JobType,
-		j.State, j.Hostname, j.PID, dbTime(j.StartDate), dbTime(j.EndDate), dbTime(j.LatestHeartbeat)).Scan(&j.ID)
+	err := s.pool.QueryRow(ctx, `INSERT INTO job (job_type, state, hostname, pid, name, start_date,
+		end_date, latest_heartbeat) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, j.JobType,
+		j.State, j.Hostname, j.PID, j.Name, dbTime(j.StartDate), dbTime(j.EndDate), dbTime(j.LatestHeartbeat)).Scan(&j.ID)
 	if err != nil {
 		return store.Job{}, fmt.Errorf("start %s job: %w", j.JobType, err)
 	}

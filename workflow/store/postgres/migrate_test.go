@@ -79,7 +79,7 @@ func migrateConcurrently(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []struct{ V, N int64 }{{0, 1}, {1, 1}, {2, 1}, {3, 1}}; !reflect.DeepEqual(versions, want) {
+	if want := []struct{ V, N int64 }{{0, 1}, {1, 1}, {2, 1}, {3, 1}, {4, 1}}; !reflect.DeepEqual(versions, want) {
 		t.Errorf("goose_db_version (version, count) = %v, want %v", versions, want)
 	}
 	var tables, pools int

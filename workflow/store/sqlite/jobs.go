@@ -8,11 +8,11 @@ import (
 	"github.com/airctl/airctl/workflow/store"
 )
 
-const jobCols = `id, job_type, state, hostname, pid, start_date, end_date, latest_heartbeat`
+const jobCols = `id, job_type, state, hostname, pid, name, start_date, end_date, latest_heartbeat`
 
 func scanJob(sc scanner) (store.Job, error) {
 	var j store.Job
-	err := sc.Scan(&j.ID, &j.JobType, &j.State, &j.Hostname, &j.PID,
+	err := sc.Scan(&j.ID, &j.JobType, &j.State, &j.Hostname, &j.PID, &j.Name,
 		timeCol{&j.StartDate}, timeCol{&j.EndDate}, timeCol{&j.LatestHeartbeat})
 	return j, err
 }
@@ -28,9 +28,9 @@ func (s *Store) StartJob(ctx context.Context, j store.Job) (store.Job, error) {
 		j.LatestHeartbeat = j.StartDate
 	}
 	j.StartDate, j.EndDate, j.LatestHeartbeat = utc(j.StartDate), utc(j.EndDate), utc(j.LatestHeartbeat)
-	res, err := s.w.ExecContext(ctx, `INSERT INTO job (job_type, state, hostname, pid, start_date,
-		end_date, latest_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?)`, j.JobType, j.State, j.Hostname,
-		j.PID, dbTime(j.StartDate), dbTime(j.EndDate), dbTime(j.LatestHeartbeat))
+	res, err := s.w.ExecContext(ctx, `INSERT INTO job (job_type, state, hostname, pid, name, start_date,
+		end_date, latest_heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, j.JobType, j.State, j.Hostname,
+		j.PID, j.Name, dbTime(j.StartDate), dbTime(j.EndDate), dbTime(j.LatestHeartbeat))
 	if err == nil {
 		j.ID, err = res.LastInsertId()
 	}

@@ -17,7 +17,7 @@ func testJobs(t *testing.T, s store.Store) {
 	mustBe(t, s.EndJob(ctx, 42, "success", day(0)), store.ErrNotFound)
 
 	start := func(jobType string, at time.Time) store.Job {
-		j := store.Job{JobType: jobType, State: "running", Hostname: "h", PID: 99,
+		j := store.Job{JobType: jobType, State: "running", Hostname: "h", PID: 99, Name: jobType + "1@h",
 			StartDate: at, LatestHeartbeat: at}
 		got, err := s.StartJob(ctx, j)
 		must(t, err)
