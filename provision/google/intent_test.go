@@ -206,6 +206,10 @@ func (e *env) checkPlannedImportIDs() {
 		if want := v.GetAttr("id"); !got.GetAttr("id").RawEquals(want) {
 			e.t.Errorf("%s: import %q gave id %#v, want %#v", addr, id, got.GetAttr("id"), want)
 		}
+		// An interrupted create is redone only if a missing object says so.
+		if _, err := p.ImportResource(context.Background(), addr.Type, id+"-gone"); !errors.Is(err, provider.ErrNoObject) {
+			e.t.Errorf("%s: import of a missing %q: %v, want provider.ErrNoObject", addr, id+"-gone", err)
+		}
 		n++
 	}
 	if n < 5 {

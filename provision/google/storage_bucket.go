@@ -66,12 +66,10 @@ func bucketResource(g *gcp) *provider.Resource {
 		Update:   g.updateBucket,
 		Delete:   g.deleteBucket,
 		ImportID: g.namedID(func(_ cty.Value, name string) string { return name }),
+		// A missing bucket reads as null, which the SDK reports as
+		// provider.ErrNoObject: an interrupted create is then redone.
 		Import: func(ctx context.Context, id string) (cty.Value, error) {
-			v, err := g.readBucket(ctx, id, cty.NullVal(bucketSchema.ImpliedType()))
-			if err == nil && v.IsNull() {
-				err = fmt.Errorf("bucket %q not found", id)
-			}
-			return v, err
+			return g.readBucket(ctx, id, cty.NullVal(bucketSchema.ImpliedType()))
 		},
 	}
 }
