@@ -84,6 +84,7 @@ type Task struct {
 	RetryExponentialBackoff bool
 	ExecutionTimeout        time.Duration // zero: none
 	Pool                    string
+	PoolSlots               int // slots of Pool a try holds (Airflow's pool_slots)
 	Queue                   string
 	PriorityWeight          int
 	Range                   hcl.Range // the `task "id"` header

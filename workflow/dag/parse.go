@@ -107,7 +107,7 @@ func dagSchema() *hcl.BodySchema {
 func taskArgNames() []string {
 	return []string{
 		"trigger_rule", "retries", "retry_delay", "retry_exponential_backoff",
-		"execution_timeout", "pool", "queue", "priority_weight",
+		"execution_timeout", "pool", "pool_slots", "queue", "priority_weight",
 	}
 }
 
@@ -326,6 +326,7 @@ func (p *parser) decodeDefaultArgs(blocks hcl.Blocks) (Task, hcl.Diagnostics) {
 		TriggerRule:    AllSuccess,
 		RetryDelay:     DefaultRetryDelay,
 		Pool:           DefaultPool,
+		PoolSlots:      1,
 		Queue:          DefaultQueue,
 		PriorityWeight: 1,
 	}
@@ -364,6 +365,7 @@ func decodeTaskArgs(a *staticAttrs, t *Task) {
 	a.boolean("retry_exponential_backoff", &t.RetryExponentialBackoff)
 	a.duration("execution_timeout", &t.ExecutionTimeout)
 	a.nonEmptyStr("pool", &t.Pool)
+	a.integer("pool_slots", 1, &t.PoolSlots)
 	a.nonEmptyStr("queue", &t.Queue)
 	a.integer("priority_weight", 0, &t.PriorityWeight)
 }

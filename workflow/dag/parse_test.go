@@ -56,11 +56,11 @@ func TestParseFileExample(t *testing.T) {
 	wantTasks := []Task{{
 		ID: "extract", Downstream: []string{"load"}, TriggerRule: AllSuccess,
 		Retries: 2, RetryDelay: 30 * time.Second, ExecutionTimeout: 10 * time.Minute,
-		Pool: DefaultPool, Queue: DefaultQueue, PriorityWeight: 1,
+		Pool: DefaultPool, PoolSlots: 1, Queue: DefaultQueue, PriorityWeight: 1,
 	}, {
 		ID: "load", Upstream: []string{"extract"}, TriggerRule: AllSuccess,
 		Retries: 3, RetryDelay: time.Minute, RetryExponentialBackoff: true, ExecutionTimeout: time.Hour,
-		Pool: "db", Queue: "default", PriorityWeight: 10,
+		Pool: "db", PoolSlots: 1, Queue: "default", PriorityWeight: 10,
 	}}
 	if len(d.Tasks) != len(wantTasks) {
 		t.Fatalf("got %d tasks, want %d", len(d.Tasks), len(wantTasks))
@@ -86,7 +86,7 @@ func TestParseFileDefaults(t *testing.T) {
 		t.Errorf("max active = %d/%d", d.MaxActiveRuns, d.MaxActiveTasks)
 	}
 	want := Task{ID: "only", TriggerRule: AllSuccess, RetryDelay: DefaultRetryDelay,
-		Pool: DefaultPool, Queue: DefaultQueue, PriorityWeight: 1}
+		Pool: DefaultPool, PoolSlots: 1, Queue: DefaultQueue, PriorityWeight: 1}
 	if got := plainTask(d.Tasks[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("task defaults:\n got %+v\nwant %+v", got, want)
 	}

@@ -15,10 +15,22 @@ func (s *Scheduler) reportSlots(ctx context.Context) {
 	if _, off := s.cfg.Metrics.(metrics.Noop); off {
 		return // no one reads the gauges: spare the queries
 	}
-	queued, err1 := s.store.CountTaskInstances(ctx, store.TIFilter{States: []store.TIState{store.TIQueued}})
-	running, err2 := s.store.CountTaskInstances(ctx, store.TIFilter{States: []store.TIState{store.TIRunning}})
-	if err1 != nil || err2 != nil {
+	counts, err := s.store.CountBusy(ctx)
+	if err != nil {
 		return // the next heartbeat tries again; gauges keep their last value
+	}
+	var queued, running int
+	type poolUse struct{ queued, running, slots int }
+	use := map[string]poolUse{}
+	for _, c := range counts {
+		u := use[c.Pool]
+		if c.State == store.TIQueued {
+			queued, u.queued = queued+c.Count, u.queued+c.Count
+		} else {
+			running, u.running = running+c.Count, u.running+c.Count
+		}
+		u.slots += c.PoolSlots
+		use[c.Pool] = u
 	}
 	s.cfg.Metrics.ExecutorSlots(s.cfg.Parallelism-queued-running, queued, running)
 	pools, err := s.store.ListPools(ctx)
@@ -26,11 +38,7 @@ func (s *Scheduler) reportSlots(ctx context.Context) {
 		return
 	}
 	for _, p := range pools {
-		q, err1 := s.store.CountTaskInstances(ctx, store.TIFilter{Pool: p.Name, States: []store.TIState{store.TIQueued}})
-		r, err2 := s.store.CountTaskInstances(ctx, store.TIFilter{Pool: p.Name, States: []store.TIState{store.TIRunning}})
-		if err1 != nil || err2 != nil {
-			return
-		}
-		s.cfg.Metrics.PoolSlots(p.Name, p.Slots-q-r, q, r)
+		u := use[p.Name]
+		s.cfg.Metrics.PoolSlots(p.Name, p.Slots-u.slots, u.queued, u.running)
 	}
 }

@@ -19,6 +19,24 @@ type slots struct {
 	perPool map[string]int // pool slots left; absent pool = unknown
 }
 
+// busy sums the queued and running task instances: in all, per DAG, and
+// the pool slots they hold per pool (a task may take several).
+type busy struct {
+	total     int
+	perDAG    map[string]int
+	poolSlots map[string]int
+}
+
+func sumBusy(counts []store.BusyCount) busy {
+	b := busy{perDAG: map[string]int{}, poolSlots: map[string]int{}}
+	for _, c := range counts {
+		b.total += c.Count
+		b.perDAG[c.DagID] += c.Count
+		b.poolSlots[c.Pool] += c.PoolSlots
+	}
+	return b
+}
+
 // queueReady queues scheduled task instances of the active runs, highest
 // priority first, within parallelism, max_active_tasks and pool slots.
 // Counting the free slots and claiming is one critical section across
@@ -35,16 +53,26 @@ func (s *Scheduler) queueReady(ctx context.Context, active []store.DagRun) error
 	if err != nil {
 		return err
 	}
-	return s.push(ctx, claimed)
+	return s.push(ctx, claimed, runRowIDs(active))
+}
+
+// runRowIDs maps each run to its row id, for the messages.
+func runRowIDs(runs []store.DagRun) map[runKey]int64 {
+	ids := make(map[runKey]int64, len(runs))
+	for _, r := range runs {
+		ids[runKey{r.DagID, r.RunID}] = r.ID
+	}
+	return ids
 }
 
 // claimReady claims what the free slots allow.
 func (s *Scheduler) claimReady(ctx context.Context, active []store.DagRun) ([]store.TaskInstance, error) {
-	busy, err := s.store.CountTaskInstances(ctx, store.TIFilter{States: busyStates})
+	counts, err := s.store.CountBusy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	open := s.cfg.Parallelism - busy
+	b := sumBusy(counts)
+	open := s.cfg.Parallelism - b.total
 	if open <= 0 {
 		return nil, nil // a finishing task wakes the loop again
 	}
@@ -52,7 +80,7 @@ func (s *Scheduler) claimReady(ctx context.Context, active []store.DagRun) ([]st
 	if err != nil || len(ready) == 0 {
 		return nil, err
 	}
-	sl, err := s.freeSlots(ctx, ready, open)
+	sl, err := s.freeSlots(ctx, ready, open, b)
 	if err != nil {
 		return nil, err
 	}
@@ -88,28 +116,17 @@ func (s *Scheduler) scheduledTIs(ctx context.Context, active []store.DagRun, ope
 	return ready, nil
 }
 
-func (s *Scheduler) freeSlots(ctx context.Context, ready []store.TaskInstance, open int) (slots, error) {
+func (s *Scheduler) freeSlots(ctx context.Context, ready []store.TaskInstance, open int, b busy) (slots, error) {
 	sl := slots{open: open, perDAG: map[string]int{}, perPool: map[string]int{}}
 	pools, err := s.store.ListPools(ctx)
 	if err != nil {
 		return sl, err
 	}
 	for _, p := range pools {
-		n, err := s.store.CountTaskInstances(ctx, store.TIFilter{Pool: p.Name, States: busyStates})
-		if err != nil {
-			return sl, err
-		}
-		sl.perPool[p.Name] = p.Slots - n
+		sl.perPool[p.Name] = p.Slots - b.poolSlots[p.Name]
 	}
 	for _, ti := range ready {
-		if _, seen := sl.perDAG[ti.DagID]; seen {
-			continue
-		}
-		n, err := s.store.CountTaskInstances(ctx, store.TIFilter{DagID: ti.DagID, States: busyStates})
-		if err != nil {
-			return sl, err
-		}
-		sl.perDAG[ti.DagID] = s.DAG(ti.DagID).MaxActiveTasks - n
+		sl.perDAG[ti.DagID] = s.DAG(ti.DagID).MaxActiveTasks - b.perDAG[ti.DagID]
 	}
 	return sl, nil
 }
@@ -128,9 +145,11 @@ func (sl *slots) take(ti store.TaskInstance) bool {
 
 // push sends the claimed (now queued) task instances to the broker. If a
 // push fails, that one and the rest go back to scheduled for a later pass.
-func (s *Scheduler) push(ctx context.Context, claimed []store.TaskInstance) error {
+func (s *Scheduler) push(ctx context.Context, claimed []store.TaskInstance, runIDs map[runKey]int64) error {
 	for i, ti := range claimed {
-		if err := s.queue.Push(ctx, message(ti)); err != nil {
+		m := message(ti)
+		m.RunRowID = runIDs[runKey{ti.DagID, ti.RunID}]
+		if err := s.queue.Push(ctx, m); err != nil {
 			errs := []error{fmt.Errorf("queue %v: %w", ti.TIKey, err)}
 			for _, back := range claimed[i:] {
 				errs = append(errs, s.transition(context.WithoutCancel(ctx), back.TIKey, store.TIQueued, store.TIScheduled))

@@ -43,7 +43,7 @@ func NewRun(d *dag.DAG, t store.RunType, iv dag.Interval, conf map[string]any, n
 			MaxTries:       task.Retries,
 			Queue:          task.Queue,
 			Pool:           task.Pool,
-			PoolSlots:      1,
+			PoolSlots:      task.PoolSlots,
 			PriorityWeight: weights[task.ID],
 			Operator:       task.Kind(),
 		})

@@ -96,7 +96,7 @@ dag "retry" {
 	if run.State != store.RunSuccess || ti.State != store.TISuccess || ti.TryNumber != 3 {
 		t.Fatalf("run %s, task %s on try %d; want success on try 3", run.State, ti.State, ti.TryNumber)
 	}
-	logs, _ := filepath.Glob(filepath.Join(e.logDir, "retry", "flaky", "*", "*.log"))
+	logs, _ := filepath.Glob(filepath.Join(e.logDir, "retry", "*", "flaky.*.log"))
 	if len(logs) != 3 {
 		t.Fatalf("log files %v, want one per try", logs)
 	}
@@ -143,7 +143,7 @@ dag "slow" {
 	if ti.State != store.TIFailed {
 		t.Fatalf("state = %s, want failed", ti.State)
 	}
-	logs, _ := filepath.Glob(filepath.Join(e.logDir, "slow", "stubborn", "*", "1.log"))
+	logs, _ := filepath.Glob(filepath.Join(e.logDir, "slow", "*", "stubborn.1.log"))
 	b, _ := os.ReadFile(logs[0])
 	if !strings.Contains(string(b), "got TERM, ignoring") || !strings.Contains(string(b), "execution_timeout exceeded") {
 		t.Fatalf("log does not show SIGTERM then kill:\n%s", b)

@@ -61,6 +61,10 @@ type Store interface {
 	ListTaskInstances(ctx context.Context, f TIFilter) ([]TaskInstance, error)
 	// CountTaskInstances ignores f.Limit.
 	CountTaskInstances(ctx context.Context, f TIFilter) (int, error)
+	// CountBusy groups the queued and running task instances by DAG, pool
+	// and state, with the pool slots each group holds: all a scheduler's
+	// slot accounting needs, in one query.
+	CountBusy(ctx context.Context) ([]BusyCount, error)
 	// ListTIStatuses returns the state and try of every task instance of
 	// the given runs of a DAG, in no particular order: what a grid of runs
 	// × tasks shows, without reading and sorting whole rows.

@@ -5,11 +5,11 @@
 //
 // Concurrency model: every method takes a connection from one pgxpool per
 // Store, so any number of goroutines (and processes) work at once and
-// Postgres's row locks order the writes. The read-modify-write updates
-// (UpdateTaskInstance, UpdateDagRun) read the row with SELECT … FOR UPDATE
-// in a READ COMMITTED transaction: a second updater of the same row waits
-// for the first to commit and then sees its result, so a compare-and-set in
-// fn never acts on a stale row.
+// Postgres's row locks order the writes. The read-modify-write updates make
+// sure a compare-and-set in fn never acts on a stale row: UpdateDagRun reads
+// the row with SELECT … FOR UPDATE in a READ COMMITTED transaction, and the
+// hotter UpdateTaskInstance writes only if the row's version (xmin) is still
+// the one fn saw.
 //
 // Pool: pgxpool's defaults (at most max(4, CPUs) connections, idle ones
 // closed after 30 minutes, all recycled after an hour) suit one aird process;
@@ -55,6 +55,7 @@ type Store struct {
 	// critical lets one caller per process into Critical, so waiters do
 	// not take every pooled connection from the holder's fn.
 	critical sync.Mutex
+	written  written
 }
 
 var _ store.Store = (*Store)(nil)

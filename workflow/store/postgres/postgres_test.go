@@ -25,6 +25,7 @@ func TestPostgres(t *testing.T) {
 		{"Store", testStore},
 		{"ReopenKeepsData", testReopenKeepsData},
 		{"ConcurrentCASAcrossStores", testConcurrentCASAcrossStores},
+		{"UpdateAfterAnotherStoreWrote", testUpdateAfterAnotherStoreWrote},
 		{"DuplicateNamesRow", testDuplicateNamesRow},
 		{"Migrate/Concurrent", testMigrateConcurrent},
 		{"Migrate/WaitsForLock", testMigrateWaitsForLock},
@@ -179,5 +180,47 @@ func testDuplicateNamesRow(t *testing.T, srv *testenv.PostgresServer) {
 	_, err = s.CreateUser(ctx, store.User{Username: "ada"})
 	if !errors.Is(err, store.ErrAlreadyExists) || !strings.Contains(err.Error(), "(username)=(ada)") {
 		t.Errorf("duplicate user: %v, want ErrAlreadyExists naming (username)=(ada)", err)
+	}
+}
+
+// testUpdateAfterAnotherStoreWrote: a store's second update of a row starts
+// from the copy it wrote (see written); when another process changed the
+// row in between, fn must still see that change, not the copy.
+func testUpdateAfterAnotherStoreWrote(t *testing.T, srv *testenv.PostgresServer) {
+	dsn := srv.CreateDatabase(t)
+	worker, other := openTest(t, dsn), openUnmigrated(t, dsn)
+	ctx := t.Context()
+	k := store.TIKey{DagID: "etl", RunID: "r1", TaskID: "a"}
+	tis := []store.TaskInstance{{TIKey: store.TIKey{TaskID: "a"}, State: store.TIQueued}}
+	if _, err := worker.CreateDagRun(ctx, store.DagRun{DagID: "etl", RunID: "r1"}, tis); err != nil {
+		t.Fatal(err)
+	}
+	set := func(s *Store, state store.TIState, host string) {
+		t.Helper()
+		if _, err := s.UpdateTaskInstance(ctx, k, func(ti *store.TaskInstance) error {
+			ti.State, ti.Hostname = state, host
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(worker, store.TIRunning, "worker")
+	if _, ok := worker.written.take(k); !ok {
+		t.Fatal("the store did not remember the row it wrote")
+	}
+	set(worker, store.TIRunning, "worker") // remembered again
+	set(other, store.TIFailed, "other")    // e.g. marked failed from the UI
+	got, err := worker.UpdateTaskInstance(ctx, k, func(ti *store.TaskInstance) error {
+		if ti.State != store.TIFailed || ti.Hostname != "other" {
+			return fmt.Errorf("fn saw state %s from %q, not the other store's write", ti.State, ti.Hostname)
+		}
+		ti.PID = 42
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.TIFailed || got.PID != 42 {
+		t.Errorf("after the update: %+v", got)
 	}
 }

@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskInstance/Order", testTaskInstanceOrder},
 		{"TaskInstance/UpdateCAS", testUpdateTaskInstanceCAS},
 		{"TaskInstance/ConcurrentCAS", testConcurrentCAS},
+		{"TaskInstance/NoLostUpdates", testNoLostUpdates},
+		{"TaskInstance/CountBusy", testCountBusy},
 		{"TaskInstance/Missing", testTaskInstanceMissing},
 		{"TaskInstance/Statuses", testTIStatuses},
 		{"Time/RoundTrip", testTimeRoundTrip},

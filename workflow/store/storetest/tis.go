@@ -261,3 +261,30 @@ func testConcurrentCAS(t *testing.T, s store.Store) {
 	equal(t, "state", got.State, store.TIRunning)
 	equal(t, "hostname", got.Hostname, fmt.Sprint("w", winner))
 }
+
+// testNoLostUpdates: concurrent read-modify-writes of one row all land, as
+// they would not if an update could slip between another's read and write.
+func testNoLostUpdates(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.CreateDagRun(ctx, newRun("etl", "r1", day(0)), newTIs("a"))
+	must(t, err)
+	k := store.TIKey{DagID: "etl", RunID: "r1", TaskID: "a"}
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for range each {
+				if _, err := s.UpdateTaskInstance(ctx, k, func(ti *store.TaskInstance) error {
+					ti.MaxTries++
+					return nil
+				}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.GetTaskInstance(ctx, k)
+	must(t, err)
+	equal(t, "max_tries after concurrent increments", got.MaxTries, newTIs("a")[0].MaxTries+writers*each)
+}

@@ -1,0 +1,23 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/airctl/airctl/workflow/store"
+)
+
+// CountBusy reads the busy task instances through the ti_state index.
+func (s *Store) CountBusy(ctx context.Context) ([]store.BusyCount, error) {
+	rows, err := s.pool.Query(ctx, `SELECT dag_id, pool, state, count(*), sum(pool_slots) FROM task_instance
+		WHERE state = ANY($1) GROUP BY dag_id, pool, state`, []string{string(store.TIQueued), string(store.TIRunning)})
+	out, err := scanAll(rows, err, func(sc scanner) (store.BusyCount, error) {
+		var b store.BusyCount
+		err := sc.Scan(&b.DagID, &b.Pool, &b.State, &b.Count, &b.PoolSlots)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count busy task instances: %w", err)
+	}
+	return out, nil
+}
