@@ -11,6 +11,11 @@ DEB_PKGS   := postgresql redis-server openssh-server openssh-client chromium chr
 # boot-vm.sh through internal/testenv.VM. Only `make vm` builds it.
 VM_SCRIPTS ?= $(abspath $(CURDIR)/../shared/vm)
 VM_DIR     ?= /var/cache/airctl-vm
+# cloud.google.com/go/storage's documented opt-out of its gRPC transport
+# (xDS, RLS, OpenTelemetry exporters): aird and airctl use the JSON API, and
+# the tag takes ~13 MB off aird and 8 MB off each role's idle memory.
+# Exported so tests that build aird in a subprocess get the same binary.
+export GOFLAGS := -tags=disable_grpc_modules
 LDFLAGS    := -s -w -X github.com/airctl/airctl/internal/version.Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: all build deps demo test fuzz bench soak lint clean vm e2e

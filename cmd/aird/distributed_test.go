@@ -268,7 +268,7 @@ func (c *cluster) taskLogs(dagID, taskID string) []string {
 }
 
 // allTaskLogs maps each task of a DAG to its local task log files across
-// all homes (home/logs/dag/task/ts/try.log).
+// all homes (home/logs/dag/ts/task.try.log, see logs.LocalPath).
 func (c *cluster) allTaskLogs(dagID string) map[string][]string {
 	found := map[string][]string{}
 	_ = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
@@ -276,8 +276,11 @@ func (c *cluster) allTaskLogs(dagID string) map[string][]string {
 			return nil
 		}
 		parts := strings.Split(path, string(filepath.Separator))
-		if n := len(parts); n >= 5 && parts[n-5] == "logs" && parts[n-4] == dagID {
-			found[parts[n-3]] = append(found[parts[n-3]], path)
+		if n := len(parts); n >= 4 && parts[n-4] == "logs" && parts[n-3] == dagID {
+			name := strings.TrimSuffix(parts[n-1], ".log")
+			if i := strings.LastIndexByte(name, '.'); i > 0 {
+				found[name[:i]] = append(found[name[:i]], path)
+			}
 		}
 		return nil
 	})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +52,7 @@ func printTaskLog(ctx context.Context, a *app.App, k store.TIKey, try int, follo
 		return fmt.Errorf("task %s has started %d tries; try %d does not exist", k.TaskID, ti.TryNumber, try)
 	}
 	rel := logs.RelPath(k, run.LogicalDate, try)
-	local := filepath.Join(a.Config.Logging.BaseLogFolder, rel)
+	local := logs.LocalPath(a.Config.Logging.BaseLogFolder, rel)
 	_, statErr := os.Stat(local)
 	// Only the latest try can still be running or yet to start.
 	live := try == latest && (ti.TryNumber == 0 || ti.State == store.TIRunning)

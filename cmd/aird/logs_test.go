@@ -77,7 +77,7 @@ func TestTasksLogsLocalAndShipped(t *testing.T) {
 	runID = runIDOf(t, h.runEnv(remote, "dags", "test", "long", "2024-01-02"))
 	date := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
 	rel := logs.RelPath(store.TIKey{DagID: "long", RunID: runID, TaskID: "after"}, date, 1)
-	if _, err := os.Stat(filepath.Join(h.dir, "logs", rel)); !os.IsNotExist(err) {
+	if _, err := os.Stat(logs.LocalPath(filepath.Join(h.dir, "logs"), rel)); !os.IsNotExist(err) {
 		t.Fatalf("local log after shipping with delete_local_logs: %v", err)
 	}
 	attrs, err := client.Bucket("airflow-logs").Object("logs/" + filepath.ToSlash(rel)).Attrs(context.Background())

@@ -88,7 +88,7 @@ func TestSoakWorkerKills(t *testing.T) {
 			}
 			var mine []string
 			for _, p := range logs[ti.TaskID] {
-				if strings.Contains(p, filepath.Join(ti.TaskID, logTS(runID))) {
+				if strings.Contains(p, filepath.Join(logTS(runID), ti.TaskID+".")) {
 					mine = append(mine, p)
 				}
 			}
@@ -98,7 +98,7 @@ func TestSoakWorkerKills(t *testing.T) {
 				t.Errorf("%s %s: %d logs for %d tries with %d success lines; want at most one success", runID, ti.TaskID, len(mine), ti.TryNumber, successLines(mine))
 				continue
 			}
-			final := fmt.Sprintf("%d.log", ti.TryNumber)
+			final := fmt.Sprintf("%s.%d.log", ti.TaskID, ti.TryNumber)
 			hasFinal := false
 			for _, p := range mine {
 				hasFinal = hasFinal || filepath.Base(p) == final

@@ -1,11 +1,13 @@
-// Package logs lays out task logs: one file per try at the reference
-// deployment's path, written while the task runs so it can be tailed live.
+// Package logs lays out task logs: one file per try, written while the
+// task runs so it can be tailed live, and shipped to the reference
+// deployment's path in the bucket.
 package logs
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/airctl/airctl/workflow/store"
@@ -20,9 +22,23 @@ func RelPath(k store.TIKey, logicalDate time.Time, try int) string {
 	return filepath.Join(k.DagID, k.TaskID, ts, fmt.Sprintf("%d.log", try))
 }
 
+// LocalPath is where a worker keeps the log named rel (a RelPath) under
+// base: {dag_id}/{ts}/{task_id}.{try}.log. Locally a run's logs share one
+// directory instead of one per task instance as in the bucket: making that
+// directory cost more CPU than the rest of a short task's bookkeeping
+// (docs/benchmarks.md). A rel not shaped like RelPath's is kept as given.
+func LocalPath(base, rel string) string {
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	if len(parts) != 4 {
+		return filepath.Join(base, rel)
+	}
+	dag, task, ts, file := parts[0], parts[1], parts[2], parts[3]
+	return filepath.Join(base, dag, ts, task+"."+file)
+}
+
 // Create opens a fresh log file for a try under base, making directories.
 func Create(base string, k store.TIKey, logicalDate time.Time, try int) (*os.File, error) {
-	p := filepath.Join(base, RelPath(k, logicalDate, try))
+	p := LocalPath(base, RelPath(k, logicalDate, try))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory for %s: %w", p, err)
 	}

@@ -78,7 +78,7 @@ func (s *WorkerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a task log path", http.StatusBadRequest)
 		return
 	}
-	f, err := os.Open(filepath.Join(s.Dir, rel))
+	f, err := os.Open(LocalPath(s.Dir, rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		http.NotFound(w, r)
 		return

@@ -34,10 +34,10 @@ func workerLogs(host string, port int, secret string) *WorkerLogs {
 func TestWorkerLogServerServesLiveLogToHoldersOfTheSecret(t *testing.T) {
 	dir := t.TempDir()
 	rel := filepath.Join("etl", "load", "2024-03-10T00:00:00+00:00", "1.log")
-	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(LocalPath(dir, rel)), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Create(filepath.Join(dir, rel))
+	f, err := os.Create(LocalPath(dir, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ dag "shipme" {
 	if !strings.Contains(got, "hello from the task\n") || !logs.IsEndLine(lines[len(lines)-1]) {
 		t.Fatalf("shipped log:\n%s", got)
 	}
-	if exists(t, filepath.Join(logDir, rel)) {
+	if exists(t, logs.LocalPath(logDir, rel)) {
 		t.Error("local log kept despite delete_local_logs")
 	}
 }

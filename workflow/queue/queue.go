@@ -25,6 +25,10 @@ type Message struct {
 	Try      int    // the try number the worker will start
 	Queue    string // named queue, e.g. "default"
 	Priority int    // higher runs first
+	// RunRowID is the run's row id (store.DagRun.ID), which tells a run
+	// from a later one with the same run_id, so a worker may reuse the run
+	// it read for an earlier task; zero: unknown.
+	RunRowID int64 `json:",omitempty"`
 }
 
 // Queue is safe for concurrent use.

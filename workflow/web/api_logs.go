@@ -87,7 +87,7 @@ func (s *Server) tryLogCtx(ctx context.Context, run store.DagRun, ti store.TaskI
 		// path escaping the log folder.
 		return "", 0, badRequest("The task's log path %q is not inside the log folder.", rel)
 	}
-	content, next, err := readLog(filepath.Join(s.logDir, rel), offset, full)
+	content, next, err := readLog(logs.LocalPath(s.logDir, rel), offset, full)
 	if errors.Is(err, fs.ErrNotExist) {
 		content, next, err = s.remoteLog(ctx, rel, offset, full)
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ func TestTaskLogFallsBackToShippedCopy(t *testing.T) {
 	f.Close()
 	rel := logs.RelPath(k, time.Time(run.LogicalDate), 1)
 	shipped[rel] = whole
-	if err := os.Remove(filepath.Join(e.logDir, rel)); err != nil {
+	if err := os.Remove(logs.LocalPath(e.logDir, rel)); err != nil {
 		t.Fatal(err)
 	}
 	more := decode[map[string]string](t, e.as("viewer", "GET", path+"?token="+first["continuation_token"], nil))

@@ -80,7 +80,7 @@ func TestUIPagesRender(t *testing.T) {
 	e.trigger("example", map[string]any{"dag_run_id": "run1", "conf": map[string]any{"table": "orders"}})
 	e.setTI(store.TIKey{DagID: "example", RunID: "run1", TaskID: "extract"}, store.TISuccess, 1)
 	run := e.run("example", "run1")
-	logPath := filepath.Join(e.logDir, logs.RelPath(store.TIKey{DagID: "example", RunID: "run1", TaskID: "extract"}, run.LogicalDate, 1))
+	logPath := logs.LocalPath(e.logDir, logs.RelPath(store.TIKey{DagID: "example", RunID: "run1", TaskID: "extract"}, run.LogicalDate, 1))
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		t.Fatal(err)
 	}

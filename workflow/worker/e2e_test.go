@@ -112,7 +112,7 @@ func (h *harness) run(dagID string) (store.DagRun, map[string]store.TaskInstance
 func (h *harness) log(run store.DagRun, taskID string, try int) string {
 	h.t.Helper()
 	k := store.TIKey{DagID: run.DagID, RunID: run.RunID, TaskID: taskID}
-	data, err := os.ReadFile(filepath.Join(h.logDir, logs.RelPath(k, run.LogicalDate, try)))
+	data, err := os.ReadFile(logs.LocalPath(h.logDir, logs.RelPath(k, run.LogicalDate, try)))
 	if err != nil {
 		h.t.Fatal(err)
 	}

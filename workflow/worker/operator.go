@@ -151,7 +151,7 @@ func openLog(base string, k store.TIKey, logicalDate time.Time, try int, appendT
 	if !appendTo {
 		return logs.Create(base, k, logicalDate, try)
 	}
-	p := filepath.Join(base, logs.RelPath(k, logicalDate, try))
+	p := logs.LocalPath(base, logs.RelPath(k, logicalDate, try))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, fmt.Errorf("create log directory for %s: %w", p, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/airctl/airctl/workflow/dag"
@@ -47,6 +46,7 @@ type Runner struct {
 	// nil fails such tasks with a message saying how to configure it.
 	Conns operator.Conns
 	now   func() time.Time
+	runs  runCache
 }
 
 func (r *Runner) clock() time.Time {
@@ -74,7 +74,7 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 	if firstPoke.IsZero() { // a sensor's later pokes continue its start
 		sink.TaskStarted(ti.DagID, ti.TaskID)
 	}
-	run, err := r.Store.GetDagRun(ctx, m.DagID, m.RunID)
+	run, err := r.runs.get(ctx, r.Store, m)
 	if err != nil {
 		return ti, false, err
 	}
@@ -163,7 +163,7 @@ func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.D
 	} else {
 		spec := r.spec(task, rendered, ti, run)
 		fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
-		out = runCommand(ctx, spec, log, filepath.Join(r.LogDir, logs.RelPath(ti.TIKey, run.LogicalDate, ti.TryNumber))+".output")
+		out = runCommand(ctx, spec, log, logs.LocalPath(r.LogDir, logs.RelPath(ti.TIKey, run.LogicalDate, ti.TryNumber))+".output")
 	}
 	if !out.OK() || !out.NextPoke.IsZero() {
 		return out

@@ -199,7 +199,7 @@ func TestServiceCheckExample(t *testing.T) {
 
 func readLog(t *testing.T, base string, run store.DagRun, taskID string) string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(base, logs.RelPath(store.TIKey{DagID: run.DagID, RunID: run.RunID, TaskID: taskID}, run.LogicalDate, 1)))
+	f, err := os.Open(logs.LocalPath(base, logs.RelPath(store.TIKey{DagID: run.DagID, RunID: run.RunID, TaskID: taskID}, run.LogicalDate, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
