@@ -100,11 +100,7 @@ func (a *App) Worker(ctx context.Context) error {
 	// pool has drained (pool.Run returned).
 	defer a.serveWorkerLogs(context.WithoutCancel(ctx))()
 	pool := a.workerPool(q, dags.get)
-	pool.OnDone = func(ti store.TaskInstance) {
-		if err := q.PublishDone(context.WithoutCancel(ctx), ti.TIKey); err != nil {
-			a.Log.Warn("publish task event; the scheduler will notice on its next poll", "err", err)
-		}
-	}
+	// No OnDone: acking a message tells the schedulers (RedisLease.Ack).
 	pool.LeaseRenewal = config.Duration(a.Config.Redis.Lease) / 3
 	a.Log.Info("aird worker started", "name", job.Name, "queues", pool.Queues, "concurrency", pool.Concurrency, "broker", a.Config.Redis.Address)
 	// Said when the drain starts, so an operator (and a test) can tell a

@@ -10,24 +10,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// PublishDone tells subscribed schedulers that key finished (its outcome is
-// stored), so they queue its downstream at once instead of at their next
-// poll. Delivery is best effort: pub/sub keeps nothing for a subscriber
-// that is disconnected, and the scheduler's poll interval is the fallback.
-func (r *Redis) PublishDone(ctx context.Context, key store.TIKey) error {
-	b, err := json.Marshal(key)
-	if err != nil {
-		return fmt.Errorf("queue: encode %v: %w", key, err)
-	}
-	if err := r.client.Publish(ctx, r.k.done, b).Err(); err != nil {
-		return fmt.Errorf("queue: publish done %v: %w", key, err)
-	}
-	return nil
-}
-
-// SubscribeDone delivers the keys given to PublishDone by any process until
-// ctx ends or the queue closes; then the channel closes. It returns an
-// error if the first subscription fails; later outages are waited out.
+// SubscribeDone delivers the task instances whose messages any process
+// acked (RedisLease.Ack: the outcome is stored) until ctx ends or the queue
+// closes; then the channel closes. Delivery is best effort: pub/sub keeps
+// nothing for a subscriber that is disconnected, and the scheduler's poll
+// interval is the fallback. It returns an error if the first subscription
+// fails; later outages are waited out.
 //
 // After a reconnect the channel carries a zero TIKey: events published
 // while disconnected are lost, so the receiver should rescan its state

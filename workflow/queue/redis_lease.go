@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -30,11 +31,17 @@ func (l *RedisLease) ID() string { return l.id }
 // more than 1 means an earlier holder died or handed it back.
 func (l *RedisLease) Deliveries() int { return l.deliveries }
 
-// Ack deletes the message. Call it only after the task's outcome is stored:
+// Ack deletes the message and, in the same step, tells subscribed
+// schedulers (SubscribeDone) that its task instance finished, so they queue
+// the downstream at once. Call it only after the task's outcome is stored:
 // until then a crash must leave the message to be redelivered. It returns
 // ErrLeaseLost if the lease expired and another consumer holds the message.
 func (l *RedisLease) Ack(ctx context.Context) error {
-	return l.runKeys(ctx, "ack", ackScript, []string{l.r.k.leases, l.r.k.tis}, l.r.k.queuePrefix)
+	key, err := json.Marshal(l.m.TIKey)
+	if err != nil {
+		return fmt.Errorf("queue: encode %v: %w", l.m.TIKey, err)
+	}
+	return l.runKeys(ctx, "ack", ackScript, []string{l.r.k.leases, l.r.k.tis}, l.r.k.queuePrefix, l.r.k.done, key)
 }
 
 // Requeue hands the message back at once, at its original place in its

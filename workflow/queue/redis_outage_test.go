@@ -119,9 +119,7 @@ func TestRedisSubscribeDoneSurvivesRestart(t *testing.T) {
 		t.Fatalf("first event after a reconnect = %v, want the zero resync key", got)
 	}
 	want := store.TIKey{DagID: "d", RunID: "r", TaskID: "after"}
-	if err := worker.PublishDone(ctx, want); err != nil {
-		t.Fatal(err)
-	}
+	ackOne(ctx, t, worker, want)
 	if got := <-done; got != want {
 		t.Fatalf("got %v, want %v", got, want)
 	}

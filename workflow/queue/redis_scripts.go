@@ -16,7 +16,8 @@ import "github.com/redis/go-redis/v9"
 //	               asks for that try, until Ack; makes Push idempotent and
 //	               lets the scheduler ask whether a message was lost
 //	T wake         pub/sub channel: a queue name gained a waiting message
-//	T done         pub/sub channel: a task instance finished (JSON TIKey)
+//	T done         pub/sub channel: a task instance finished, i.e. its
+//	               message was acked (JSON TIKey)
 //
 // Invariant kept by every script: an id is in exactly one of its q:<queue>
 // set (tok "0") or leases (tok = delivery count), until Ack deletes it.
@@ -91,9 +92,10 @@ return {0, -1}
 
 // ackScript deletes the message if the caller holds it, or if nobody does
 // (the lease expired and it waits again: the caller has stored the outcome,
-// so another run would only be skipped). A message already gone is acked.
-// KEYS leases, tis; ARGV msgKey, id, token, queuePrefix. Returns 1, or 0
-// when another consumer holds it.
+// so another run would only be skipped), and publishes the task instance on
+// the done channel. A message already gone is acked. KEYS leases, tis;
+// ARGV msgKey, id, token, queuePrefix, done channel, done payload. Returns
+// 1, or 0 when another consumer holds it.
 var ackScript = redis.NewScript(`
 local m = redis.call('HMGET', ARGV[1], 'tok', 'q', 'ti')
 if not m[1] then
@@ -107,6 +109,7 @@ redis.call('DEL', ARGV[1])
 if m[3] and redis.call('HGET', KEYS[2], m[3]) == ARGV[2] then
   redis.call('HDEL', KEYS[2], m[3])
 end
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 1
 `)
 

@@ -242,6 +242,7 @@ func TestRedisPopHonoursContextAndClose(t *testing.T) {
 	}
 }
 
+// Acking a message tells subscribed schedulers its task instance finished.
 func TestRedisSubscribeDoneDelivers(t *testing.T) {
 	srv := testenv.Redis(t)
 	scheduler := newRedisQueue(t, srv, RedisOptions{})
@@ -252,14 +253,28 @@ func TestRedisSubscribeDoneDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := store.TIKey{DagID: "d", RunID: "r", TaskID: "t"}
-	if err := worker.PublishDone(ctx, want); err != nil {
-		t.Fatal(err)
-	}
+	ackOne(ctx, t, worker, want)
 	if got := <-done; got != want {
 		t.Fatalf("SubscribeDone delivered %v, want %v", got, want)
 	}
 	cancel()
 	for range done { // closes once ctx ends
+	}
+}
+
+// ackOne runs one message for k through q (push, pop, ack), as a worker
+// finishing k does.
+func ackOne(ctx context.Context, t *testing.T, q *Redis, k store.TIKey) {
+	t.Helper()
+	if err := q.Push(ctx, Message{TIKey: k, Try: 1, Queue: "default"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := q.Pop(ctx, []string{"default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ack(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -166,6 +166,10 @@ dag "out" {
 	if _, stored := got["unread"]; stored {
 		t.Error("the last stdout line of a task no one reads was stored")
 	}
+	left, _ := filepath.Glob(filepath.Join(h.logDir, "*", "*", "*.output"))
+	if len(left) > 0 {
+		t.Errorf("output files left next to the logs: %v", left)
+	}
 }
 
 func TestOutputSizeLimitFailsTheTask(t *testing.T) {

@@ -21,22 +21,22 @@ import (
 // runCommand runs a command task. Its output is what it wrote to the file
 // named by $AIRD_OUTPUT_FILE (outFile, next to the try's log: a temp folder
 // per try cost a tenth of a short task's time), else the last non-empty
-// line of its stdout.
+// line of its stdout. Try numbers never repeat, so no earlier attempt can
+// have left a file there: the task's own is read, then removed.
 func runCommand(ctx context.Context, spec Spec, log io.Writer, outFile string) Outcome {
-	_ = os.Remove(outFile) // a killed earlier attempt may have left one
-	defer os.Remove(outFile)
 	spec.Env = append(spec.Env, "AIRD_OUTPUT_FILE="+outFile)
 	var last operator.LastLine
 	spec.Stdout = io.MultiWriter(log, &last)
 	o := Exec(ctx, spec, log)
+	out, explicit, err := commandOutput(outFile, &last)
 	if o.OK() {
-		o.Output, o.explicit, o.outputErr = commandOutput(outFile, &last)
+		o.Output, o.explicit, o.outputErr = out, explicit, err
 	}
 	return o
 }
 
-// commandOutput reads the output file if the task wrote one (explicit),
-// else takes the last stdout line.
+// commandOutput reads and removes the output file if the task wrote one
+// (explicit), else takes the last stdout line.
 func commandOutput(outFile string, last *operator.LastLine) (out string, explicit bool, err error) {
 	f, err := os.Open(outFile)
 	if errors.Is(err, os.ErrNotExist) {
@@ -46,6 +46,7 @@ func commandOutput(outFile string, last *operator.LastLine) (out string, explici
 	if err != nil {
 		return "", true, fmt.Errorf("read $AIRD_OUTPUT_FILE: %w", err)
 	}
+	defer os.Remove(outFile)
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.Size() > store.MaxTaskOutputSize {
 		return "", true, operator.CheckOutputSize(fi.Size())
