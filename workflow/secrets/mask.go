@@ -64,6 +64,18 @@ func (m *Masker) Add(s string) {
 	n.end = true
 }
 
+// Empty reports whether no secret is registered, so nothing would be masked.
+func (m *Masker) Empty() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, n := range m.root {
+		if n != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // String returns s with every secret masked.
 func (m *Masker) String(s string) string {
 	out, _ := m.mask(nil, []byte(s), true)

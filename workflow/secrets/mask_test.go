@@ -144,3 +144,14 @@ func TestAddWhileWriting(t *testing.T) {
 		t.Errorf("a secret added before the write was not masked: %q", buf.String())
 	}
 }
+
+func TestMaskerEmpty(t *testing.T) {
+	m := NewMasker("ab") // shorter than MinSecretLen: ignored
+	if !m.Empty() {
+		t.Fatal("a masker with no secret long enough is not empty")
+	}
+	m.Add("s3cret-value")
+	if m.Empty() {
+		t.Fatal("a masker with a secret says it is empty")
+	}
+}

@@ -42,7 +42,7 @@ func BenchmarkCommandTry(b *testing.B) {
 		per := measure(b, func(f *os.File) Outcome {
 			m := secrets.NewMasker("s3cret-value", "another-secret")
 			log := &lockedWriter{w: m.Writer(f)}
-			o := runCommand(b.Context(), spec, log, f.Name()+".output")
+			o := runCommand(b.Context(), spec, log, nil, true, f.Name()+".output")
 			if err := log.Close(); err != nil {
 				b.Fatal(err)
 			}

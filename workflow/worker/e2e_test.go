@@ -259,3 +259,31 @@ func TestPokeModeHoldsTheWorkerSlot(t *testing.T) {
 		t.Error("other started before the poking sensor gave up its slot")
 	}
 }
+
+// A task with nothing to mask and no reader of its output writes into its
+// log file directly; one whose log needs masking goes through the masker.
+// Either way the log is header, the task's stdout and stderr in order, end.
+func TestTaskOutputLandsInTheLogInOrder(t *testing.T) {
+	h := newHarness(t, map[string]string{"order.hcl": `
+dag "order" {
+  task "plain" { command = "echo one; echo two >&2; echo three" }
+  task "secret" {
+    command = "echo one; echo two ${var.token} >&2; echo three"
+  }
+}`})
+	if err := h.st.SetVariable(t.Context(), store.Variable{Key: "token", Value: "s3cret-token", Secret: true}); err != nil {
+		t.Fatal(err)
+	}
+	run, tis := h.run("order")
+	if run.State != store.RunSuccess {
+		t.Fatalf("run %s: %+v", run.State, tis)
+	}
+	for task, two := range map[string]string{"plain": "two", "secret": "two ***"} {
+		log := h.log(run, task, 1)
+		lines := strings.Split(strings.TrimSpace(log), "\n")
+		if len(lines) != 5 || !strings.Contains(lines[0], "aird: try 1 of") || lines[1] != "one" || lines[2] != two ||
+			lines[3] != "three" || !strings.Contains(lines[4], "aird: task ended: exit status 0") {
+			t.Errorf("%s log:\n%s", task, log)
+		}
+	}
+}

@@ -23,11 +23,24 @@ import (
 // per try cost a tenth of a short task's time), else the last non-empty
 // line of its stdout. Try numbers never repeat, so no earlier attempt can
 // have left a file there: the task's own is read, then removed.
-func runCommand(ctx context.Context, spec Spec, log io.Writer, outFile string) Outcome {
+//
+// The last stdout line is taken only when keepLast (a task reads the
+// output): it needs stdout on a pipe of its own. Otherwise stdout and
+// stderr share one pipe to log, in the order written, or with raw set the
+// process writes into that file directly, with no pipe at all.
+func runCommand(ctx context.Context, spec Spec, log io.Writer, raw *os.File, keepLast bool, outFile string) Outcome {
 	spec.Env = append(spec.Env, "AIRD_OUTPUT_FILE="+outFile)
 	var last operator.LastLine
-	spec.Stdout = io.MultiWriter(log, &last)
-	o := Exec(ctx, spec, log)
+	var o Outcome
+	switch {
+	case keepLast:
+		spec.Stdout = io.MultiWriter(log, &last)
+		o = Exec(ctx, spec, log)
+	case raw != nil:
+		o = Exec(ctx, spec, raw)
+	default:
+		o = Exec(ctx, spec, log)
+	}
 	out, explicit, err := commandOutput(outFile, &last)
 	if o.OK() {
 		o.Output, o.explicit, o.outputErr = out, explicit, err

@@ -86,7 +86,7 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 	defer f.Close()
 	masker := secrets.NewMasker()
 	log := &lockedWriter{w: masker.Writer(f)}
-	out := r.execute(ctx, ti, run, log, masker, firstPoke)
+	out := r.execute(ctx, ti, run, tryLog{w: log, file: f}, masker, firstPoke)
 	try := ti.TryNumber
 	ti, err = r.finish(context.WithoutCancel(ctx), m.TIKey, try, out)
 	// scheduled: handed back; up_for_reschedule: between pokes. Neither has finished.
@@ -135,9 +135,17 @@ func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (
 	return ti, firstPoke, err
 }
 
+// tryLog is a try's log: w masks secrets (see secrets.Masker), file is the
+// file beneath it.
+type tryLog struct {
+	w    io.Writer
+	file *os.File
+}
+
 // execute renders and runs the task, writing everything to the log, and
 // stores a successful try's output.
-func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.DagRun, log io.Writer, masker *secrets.Masker, firstPoke time.Time) Outcome {
+func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.DagRun, tl tryLog, masker *secrets.Masker, firstPoke time.Time) Outcome {
+	log := tl.w
 	d := r.DAGs(ti.DagID)
 	var task *dag.Task
 	if d != nil {
@@ -163,7 +171,13 @@ func (r *Runner) execute(ctx context.Context, ti store.TaskInstance, run store.D
 	} else {
 		spec := r.spec(task, rendered, ti, run)
 		fmt.Fprintf(log, "[%s] aird: try %d of %d on %s: %s\n", r.clock().UTC().Format(time.RFC3339), ti.TryNumber, ti.MaxTries+1, r.Hostname, spec.Command)
-		out = runCommand(ctx, spec, log, logs.LocalPath(r.LogDir, logs.RelPath(ti.TIKey, run.LogicalDate, ti.TryNumber))+".output")
+		// Nothing to mask: the process may write straight into the file.
+		var raw *os.File
+		if masker.Empty() {
+			raw = tl.file
+		}
+		outFile := logs.LocalPath(r.LogDir, logs.RelPath(ti.TIKey, run.LogicalDate, ti.TryNumber)) + ".output"
+		out = runCommand(ctx, spec, log, raw, task.OutputRead(), outFile)
 	}
 	if !out.OK() || !out.NextPoke.IsZero() {
 		return out
