@@ -704,8 +704,9 @@ worker { concurrency = 4 }
 	b.ReportMetric(float64(anon)/mb, "total_anon_MB")
 	b.ReportMetric(float64(file)/mb, "total_file_MB")
 	b.ReportMetric(float64(pss)/mb, "total_pss_MB")
-	b.Logf("of which anonymous %.1f MB, file-backed (the shared aird binary) %.1f MB; total PSS %.1f MB",
-		float64(anon)/mb, float64(file)/mb, float64(pss)/mb)
-	b.Logf("idle VmRSS: scheduler %.1f MB, worker %.1f MB, webserver %.1f MB, flower %.1f MB, total %.1f MB (goal < 60 MB)",
-		float64(rss[0])/mb, float64(rss[1])/mb, float64(rss[2])/mb, float64(rss[3])/mb, float64(total(rss))/mb)
+	// The goal (< 60 MB for all roles) is the memory they take together:
+	// PSS. Summing VmRSS counts the binary's shared pages once per process.
+	b.Logf("idle memory of the four roles (PSS, shared pages counted once): %.1f MB (goal < 60 MB)", float64(pss)/mb)
+	b.Logf("VmRSS: scheduler %.1f MB, worker %.1f MB, webserver %.1f MB, flower %.1f MB, sum %.1f MB, of which anonymous %.1f MB and file-backed (the shared aird binary) %.1f MB",
+		float64(rss[0])/mb, float64(rss[1])/mb, float64(rss[2])/mb, float64(rss[3])/mb, float64(total(rss))/mb, float64(anon)/mb, float64(file)/mb)
 }
