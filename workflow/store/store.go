@@ -74,6 +74,9 @@ type Store interface {
 	// ErrStateConflict to leave it untouched. fn must not call the Store and
 	// cannot change the key; the store sets UpdatedAt.
 	UpdateTaskInstance(ctx context.Context, k TIKey, fn func(*TaskInstance) error) (TaskInstance, error)
+	// StartTry is a worker's claim of a queued try, the hottest update, in
+	// one step: what UpdateTaskInstance with StartTryFn(s) does.
+	StartTry(ctx context.Context, k TIKey, s TryStart) (TaskInstance, error)
 
 	GetVariable(ctx context.Context, key string) (Variable, error)
 	SetVariable(ctx context.Context, v Variable) error

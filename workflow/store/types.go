@@ -166,6 +166,34 @@ type TIStatus struct {
 	TryNumber     int
 }
 
+// TryStart says which try of a queued task instance a worker starts, where
+// and when.
+type TryStart struct {
+	Try      int // ti.TryNumber+1 while queued
+	Hostname string
+	PID      int
+	At       time.Time
+}
+
+// StartTryFn moves a task instance queued for s.Try to running: try number
+// s.Try, started at s.At, on s.Hostname. A sensor rescheduled between
+// pokes (StartDate set, EndDate zero) keeps its first poke as StartDate.
+// Anything else is ErrStateConflict: the message is stale.
+func StartTryFn(s TryStart) func(*TaskInstance) error {
+	return func(ti *TaskInstance) error {
+		if ti.State != TIQueued || ti.TryNumber+1 != s.Try {
+			return ErrStateConflict
+		}
+		if !ti.EndDate.IsZero() || ti.StartDate.IsZero() {
+			ti.StartDate = s.At
+		}
+		ti.State, ti.TryNumber = TIRunning, s.Try
+		ti.EndDate, ti.NextRetryAt = time.Time{}, time.Time{}
+		ti.Hostname, ti.PID = s.Hostname, s.PID
+		return nil
+	}
+}
+
 // BusyCount is how many task instances of one DAG in one pool are in one
 // busy state (queued or running), and the pool slots they hold.
 type BusyCount struct {

@@ -109,30 +109,33 @@ func (r *Runner) Run(ctx context.Context, m queue.Message, redelivered bool) (st
 // sensor's timeout counts from then.
 func (r *Runner) claim(ctx context.Context, m queue.Message, redelivered bool) (store.TaskInstance, time.Time, error) {
 	now := r.clock()
+	ti, err := r.Store.StartTry(ctx, m.TIKey, store.TryStart{Try: m.Try, Hostname: r.Hostname, PID: os.Getpid(), At: now})
+	if errors.Is(err, store.ErrStateConflict) && redelivered {
+		ti, err = r.takeOver(ctx, m, now)
+	}
+	if err != nil {
+		return ti, time.Time{}, err
+	}
 	var firstPoke time.Time
-	ti, err := r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
-		firstPoke = time.Time{}
-		switch {
-		case ti.State == store.TIQueued && ti.TryNumber+1 == m.Try:
-			ti.TryNumber = m.Try
-			if ti.EndDate.IsZero() && !ti.StartDate.IsZero() {
-				firstPoke = ti.StartDate
-			}
-		case redelivered && ti.State == store.TIRunning && ti.TryNumber == m.Try:
-			// The crash was not the task's fault: the lost try is not charged.
-			ti.TryNumber, ti.MaxTries = m.Try+1, ti.MaxTries+1
-		default:
+	if ti.StartDate.Before(now.Truncate(time.Millisecond)) {
+		firstPoke = ti.StartDate // kept by StartTryFn: not this claim's time
+	}
+	return ti, firstPoke, nil
+}
+
+// takeOver starts a try left running by a worker whose lease expired (it
+// died) as a new try: the crash was not the task's fault, so the lost try is
+// not charged, and the dead worker's late result cannot count.
+func (r *Runner) takeOver(ctx context.Context, m queue.Message, now time.Time) (store.TaskInstance, error) {
+	return r.Store.UpdateTaskInstance(ctx, m.TIKey, func(ti *store.TaskInstance) error {
+		if ti.State != store.TIRunning || ti.TryNumber != m.Try {
 			return store.ErrStateConflict
 		}
-		ti.State = store.TIRunning
+		ti.State, ti.TryNumber, ti.MaxTries = store.TIRunning, m.Try+1, ti.MaxTries+1
 		ti.StartDate, ti.EndDate, ti.NextRetryAt = now, time.Time{}, time.Time{}
-		if !firstPoke.IsZero() {
-			ti.StartDate = firstPoke
-		}
 		ti.Hostname, ti.PID = r.Hostname, os.Getpid()
 		return nil
 	})
-	return ti, firstPoke, err
 }
 
 // tryLog is a try's log: w masks secrets (see secrets.Masker), file is the

@@ -183,3 +183,28 @@ type versioned struct {
 }
 
 func (v versioned) Scan(dest ...any) error { return v.row.Scan(append(dest, v.version)...) }
+
+// StartTry does store.StartTryFn in one conditional UPDATE … RETURNING
+// instead of a read and a write, and remembers the row (see written), so
+// the try's finish is one round trip too.
+func (s *Store) StartTry(ctx context.Context, k store.TIKey, st store.TryStart) (store.TaskInstance, error) {
+	var version uint32
+	ti, err := scanTI(versioned{s.pool.QueryRow(ctx, `UPDATE task_instance SET state = $4, try_number = $5,
+		start_date = CASE WHEN end_date IS NULL AND start_date IS NOT NULL THEN start_date ELSE $6 END,
+		end_date = NULL, next_retry_at = NULL, hostname = $7, pid = $8, updated_at = $9
+		WHERE dag_id = $1 AND task_id = $2 AND run_id = $3 AND state = $10 AND try_number = $5 - 1
+		RETURNING `+tiCols+`, xmin`, k.DagID, k.TaskID, k.RunID, store.TIRunning, st.Try, dbTime(st.At),
+		st.Hostname, st.PID, dbTime(now()), store.TIQueued), &version})
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Not queued for this try, or gone: say which, as UpdateTaskInstance would.
+		if _, gerr := getTI(ctx, s.pool, k, ""); gerr != nil {
+			return store.TaskInstance{}, wrapUpdate(k, gerr)
+		}
+		return store.TaskInstance{}, wrapUpdate(k, store.ErrStateConflict)
+	}
+	if err != nil {
+		return store.TaskInstance{}, wrapUpdate(k, dbErr(err))
+	}
+	s.written.put(ti, version)
+	return ti, nil
+}

@@ -132,3 +132,9 @@ func (s *Store) UpdateTaskInstance(ctx context.Context, k store.TIKey, fn func(*
 	}
 	return ti, nil
 }
+
+// StartTry is UpdateTaskInstance with store.StartTryFn: SQLite's writes
+// are serialised anyway, so one transaction costs no extra round trip.
+func (s *Store) StartTry(ctx context.Context, k store.TIKey, st store.TryStart) (store.TaskInstance, error) {
+	return s.UpdateTaskInstance(ctx, k, store.StartTryFn(st))
+}

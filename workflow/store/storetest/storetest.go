@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskInstance/ConcurrentCAS", testConcurrentCAS},
 		{"TaskInstance/NoLostUpdates", testNoLostUpdates},
 		{"TaskInstance/CountBusy", testCountBusy},
+		{"TaskInstance/StartTry", testStartTry},
 		{"TaskInstance/Missing", testTaskInstanceMissing},
 		{"TaskInstance/Statuses", testTIStatuses},
 		{"Time/RoundTrip", testTimeRoundTrip},

@@ -288,3 +288,46 @@ func testNoLostUpdates(t *testing.T, s store.Store) {
 	must(t, err)
 	equal(t, "max_tries after concurrent increments", got.MaxTries, newTIs("a")[0].MaxTries+writers*each)
 }
+
+// testStartTry: a worker's claim of a queued try, and what it refuses.
+func testStartTry(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tis := newTIs("fresh", "poked", "retried", "running")
+	at := day(3).Truncate(time.Microsecond) // what the stores keep
+	firstPoke := day(2).Truncate(time.Microsecond)
+	tis[0].State = store.TIQueued
+	tis[1].State, tis[1].StartDate = store.TIQueued, firstPoke // a sensor between pokes
+	tis[2].State, tis[2].TryNumber, tis[2].StartDate, tis[2].EndDate = store.TIQueued, 1, day(1), day(1).Add(time.Minute)
+	tis[3].State, tis[3].TryNumber = store.TIRunning, 1
+	_, err := s.CreateDagRun(ctx, newRun("etl", "r1", day(0)), tis)
+	must(t, err)
+	key := func(task string) store.TIKey { return store.TIKey{DagID: "etl", RunID: "r1", TaskID: task} }
+	start := func(task string, try int) (store.TaskInstance, error) {
+		return s.StartTry(ctx, key(task), store.TryStart{Try: try, Hostname: "w1", PID: 7, At: at})
+	}
+
+	got, err := start("fresh", 1)
+	must(t, err)
+	if got.State != store.TIRunning || got.TryNumber != 1 || !got.StartDate.Equal(at) || got.Hostname != "w1" || got.PID != 7 {
+		t.Errorf("started fresh: %+v", got)
+	}
+	read, err := s.GetTaskInstance(ctx, key("fresh"))
+	must(t, err)
+	equal(t, "stored row", read, got)
+
+	got, err = start("poked", 1)
+	must(t, err)
+	equal(t, "a sensor's start date (its first poke)", got.StartDate, firstPoke)
+	got, err = start("retried", 2)
+	must(t, err)
+	if !got.StartDate.Equal(at) || !got.EndDate.IsZero() || got.TryNumber != 2 {
+		t.Errorf("second try: start %v end %v try %d", got.StartDate, got.EndDate, got.TryNumber)
+	}
+
+	_, err = start("fresh", 1) // a duplicate delivery: now running
+	mustBe(t, err, store.ErrStateConflict)
+	_, err = start("running", 2)
+	mustBe(t, err, store.ErrStateConflict)
+	_, err = start("missing", 1)
+	mustBe(t, err, store.ErrNotFound)
+}
