@@ -101,6 +101,12 @@ logging { worker_log_server_port = ` + strconv.Itoa(port) + ` }
 
 	check(t, w.cmd.Process.Signal(syscall.SIGTERM))
 	c.waitFor("the worker to start draining", func() bool { return strings.Contains(w.logText(), "aird worker draining") })
+	draining := time.Now()
+	c.waitFor("a heartbeat during the drain", func() bool {
+		jobs, err := c.store().ListJobs(context.Background(), "worker")
+		check(t, err)
+		return len(jobs) > 0 && jobs[0].PID == w.pid() && jobs[0].LatestHeartbeat.After(draining)
+	})
 	body, err := read()
 	if err != nil || !strings.Contains(body, "try 1 of") || strings.Contains(body, "task ended") {
 		t.Fatalf("running task's log during the drain: %v %q\nworker:\n%s", err, body, w.logText())

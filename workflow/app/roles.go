@@ -94,7 +94,11 @@ func (a *App) Worker(ctx context.Context) error {
 	}
 	// A closure: the end date is when the worker stops, not when it started.
 	defer func() { _ = a.Store.EndJob(context.WithoutCancel(ctx), job.ID, "success", time.Now()) }()
-	go heartbeat(ctx, a.Store, job.ID, config.Duration(a.Config.Scheduler.HeartbeatInterval))
+	// Heartbeats go on through the drain: the worker is alive (flower says
+	// so) until its running tasks have finished or been handed back.
+	beatCtx, stopBeats := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBeats()
+	go heartbeat(beatCtx, a.Store, job.ID, config.Duration(a.Config.Scheduler.HeartbeatInterval))
 	// The log server outlives ctx: tasks still running in the shutdown
 	// grace keep writing logs the webserver should show; it stops once the
 	// pool has drained (pool.Run returned).
