@@ -81,6 +81,7 @@ func (s *Scheduler) advanceRun(ctx context.Context, d *dag.DAG, r store.DagRun) 
 	}
 	var next time.Time
 	finished := 0
+	var moves moves
 	for _, t := range d.TopoOrder() {
 		ti, ok := byID[t.ID]
 		if !ok {
@@ -90,14 +91,15 @@ func (s *Scheduler) advanceRun(ctx context.Context, d *dag.DAG, r store.DagRun) 
 		to, retryAt := s.nextState(t, ti, states)
 		next = earliest(next, retryAt)
 		if to != ti.State {
-			if err := s.transition(ctx, ti.TIKey, ti.State, to); err != nil {
-				return next, err
-			}
+			moves.add(ti.State, to, t.ID)
 			states[t.ID] = to
 		}
 		if states[t.ID].Finished() {
 			finished++
 		}
+	}
+	if err := s.applyMoves(ctx, r, moves); err != nil {
+		return next, err
 	}
 	if finished == len(d.Tasks) {
 		return next, s.finishRun(ctx, d, r, states)
@@ -118,6 +120,48 @@ func (s *Scheduler) nextState(t *dag.Task, ti store.TaskInstance, states map[str
 		return ti.State, ti.NextRetryAt
 	}
 	return ti.State, time.Time{}
+}
+
+// moves are a pass's transitions of one run, grouped by from and to state,
+// in the order first seen.
+type moves struct {
+	order []move
+	tasks map[move][]string
+}
+
+type move struct{ from, to store.TIState }
+
+func (m *moves) add(from, to store.TIState, taskID string) {
+	k := move{from, to}
+	if m.tasks == nil {
+		m.tasks = map[move][]string{}
+	}
+	if _, seen := m.tasks[k]; !seen {
+		m.order = append(m.order, k)
+	}
+	m.tasks[k] = append(m.tasks[k], taskID)
+}
+
+// applyMoves writes a pass's transitions, one statement per kind: a
+// 1,000-task fan-out becomes scheduled in one write, not a thousand. Each
+// row moves only if still in its from state: another scheduler or a worker
+// that got there first wins, as with transition. The decisions were made
+// in topological order on the states this pass expects, so a failure
+// still propagates down a chain in one pass.
+func (s *Scheduler) applyMoves(ctx context.Context, r store.DagRun, m moves) error {
+	now := s.now()
+	for _, k := range m.order {
+		moved, err := s.store.MoveTaskInstances(ctx, r.DagID, r.RunID, m.tasks[k], k.from, k.to, now)
+		if err != nil {
+			return err
+		}
+		if k.to.Finished() {
+			for _, id := range moved {
+				s.cfg.Metrics.TaskFinished(r.DagID, id, string(k.to))
+			}
+		}
+	}
+	return nil
 }
 
 // transition is a compare-and-set: another scheduler or a worker that got

@@ -74,6 +74,13 @@ type Store interface {
 	// ErrStateConflict to leave it untouched. fn must not call the Store and
 	// cannot change the key; the store sets UpdatedAt.
 	UpdateTaskInstance(ctx context.Context, k TIKey, fn func(*TaskInstance) error) (TaskInstance, error)
+	// MoveTaskInstances moves the named task instances of one run that are
+	// in state from to state to, in one statement: the scheduler's
+	// transitions of a pass (none → scheduled for a whole fan-out). A move
+	// to a finished state sets EndDate to at. It returns the task IDs it
+	// moved; the others had left from (another scheduler or a worker got
+	// there first).
+	MoveTaskInstances(ctx context.Context, dagID, runID string, taskIDs []string, from, to TIState, at time.Time) ([]string, error)
 	// StartTry is a worker's claim of a queued try, the hottest update, in
 	// one step: what UpdateTaskInstance with StartTryFn(s) does.
 	StartTry(ctx context.Context, k TIKey, s TryStart) (TaskInstance, error)

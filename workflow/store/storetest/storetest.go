@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskInstance/NoLostUpdates", testNoLostUpdates},
 		{"TaskInstance/CountBusy", testCountBusy},
 		{"TaskInstance/StartTry", testStartTry},
+		{"TaskInstance/Move", testMoveTaskInstances},
 		{"TaskInstance/Missing", testTaskInstanceMissing},
 		{"TaskInstance/Statuses", testTIStatuses},
 		{"Time/RoundTrip", testTimeRoundTrip},

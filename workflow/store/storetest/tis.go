@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -330,4 +331,40 @@ func testStartTry(t *testing.T, s store.Store) {
 	mustBe(t, err, store.ErrStateConflict)
 	_, err = start("missing", 1)
 	mustBe(t, err, store.ErrNotFound)
+}
+
+// testMoveTaskInstances: a batch compare-and-set within one run; only the
+// rows still in the from state move, and a finished state sets EndDate.
+func testMoveTaskInstances(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tis := newTIs("a", "b", "c", "e")
+	tis[3].State = store.TIScheduled // already moved by someone else
+	_, err := s.CreateDagRun(ctx, newRun("etl", "r1", day(0)), tis)
+	must(t, err)
+	_, err = s.CreateDagRun(ctx, newRun("etl", "r2", day(1)), newTIs("a"))
+	must(t, err)
+	at := day(5).Truncate(time.Microsecond)
+
+	moved, err := s.MoveTaskInstances(ctx, "etl", "r1", []string{"a", "b", "e", "missing"}, store.TINone, store.TIScheduled, at)
+	must(t, err)
+	slices.Sort(moved)
+	equal(t, "moved", moved, []string{"a", "b"})
+	moved, err = s.MoveTaskInstances(ctx, "etl", "r1", []string{"c"}, store.TINone, store.TIUpstreamFailed, at)
+	must(t, err)
+	equal(t, "moved to a finished state", moved, []string{"c"})
+
+	got, err := s.ListTaskInstances(ctx, store.TIFilter{DagID: "etl"})
+	must(t, err)
+	for _, ti := range got {
+		want, wantEnd := store.TIScheduled, time.Time{}
+		switch {
+		case ti.RunID == "r2":
+			want = store.TINone // another run's task of the same ID
+		case ti.TaskID == "c":
+			want, wantEnd = store.TIUpstreamFailed, at
+		}
+		if ti.State != want || !ti.EndDate.Equal(wantEnd) {
+			t.Errorf("%s/%s: %s ended %v, want %s ended %v", ti.RunID, ti.TaskID, ti.State, ti.EndDate, want, wantEnd)
+		}
+	}
 }
