@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"syscall"
 	"time"
 
 	"github.com/googleapis/gax-go/v2/apierror"
+	"github.com/sethvargo/go-retry"
 	"google.golang.org/api/googleapi"
 
 	"github.com/airctl/airctl/provision/provider"
@@ -37,25 +37,24 @@ func (g *gcp) doIf(ctx context.Context, what string, retryable func(error) bool,
 	if p.initial == 0 {
 		p = defaultRetry
 	}
-	give := time.Now().Add(p.deadline)
-	backoff := p.initial
-	for attempt := 1; ; attempt++ {
-		err := fn(ctx)
-		if err == nil || !retryable(err) || ctx.Err() != nil {
-			return err
+	backoff := retry.WithMaxDuration(p.deadline,
+		retry.WithFullJitter(retry.WithCappedDuration(p.max, retry.NewExponential(p.initial))))
+	attempts := 0
+	var last error
+	err := retry.Do(ctx, backoff, func(ctx context.Context) error {
+		attempts++
+		if last = fn(ctx); last == nil || !retryable(last) || ctx.Err() != nil {
+			return last
 		}
-		wait := time.Duration(rand.Int64N(int64(backoff)) + 1)
-		if time.Now().Add(wait).After(give) {
-			return fmt.Errorf("%s: still failing after %d attempts in %s: %w", what, attempt, p.deadline, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), err)
-		case <-t.C:
-		}
-		backoff = min(2*backoff, p.max)
+		return retry.RetryableError(last)
+	})
+	switch {
+	case err == nil || last == nil || !retryable(last):
+		return err
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w (last error: %w)", what, ctx.Err(), last)
+	default:
+		return fmt.Errorf("%s: still failing after %d attempts in %s: %w", what, attempts, p.deadline, last)
 	}
 }
 

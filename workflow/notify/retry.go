@@ -2,13 +2,14 @@ package notify
 
 import (
 	"context"
-	"math/rand/v2"
 	"time"
+
+	"github.com/sethvargo/go-retry"
 )
 
-// Backoff is how delivery is retried: up to Attempts tries, waiting a
-// random time up to Base·2ⁿ (capped at Max) between them ("full jitter",
-// so receivers that come back are not hit by every aird at once).
+// Backoff is how delivery is retried: up to Attempts tries, waiting about
+// Base·2ⁿ (capped at Max) between them, jittered so receivers that come
+// back are not hit by every aird at once.
 type Backoff struct {
 	Attempts int
 	Base     time.Duration
@@ -41,27 +42,21 @@ func (b Backoff) withDefaults() Backoff {
 // up or ctx ends; it returns the last error and the number of attempts.
 func (b Backoff) do(ctx context.Context, fn func(context.Context) error) (int, error) {
 	b = b.withDefaults()
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err = fn(ctx); err == nil || isPermanent(err) || attempt == b.Attempts {
-			return attempt, err
+	// ±50 % around the doubling wait: go-retry's closest to jitter between
+	// half and the whole wait, and like it never a hot loop.
+	backoff := retry.WithMaxRetries(uint64(b.Attempts-1),
+		retry.WithJitterPercent(50, retry.WithCappedDuration(b.Max, retry.NewExponential(b.Base))))
+	attempts := 0
+	var last error
+	err := retry.Do(ctx, backoff, func(ctx context.Context) error {
+		attempts++
+		if last = fn(ctx); last == nil || isPermanent(last) {
+			return last
 		}
-		t := time.NewTimer(b.wait(attempt))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return attempt, err
-		case <-t.C:
-		}
+		return retry.RetryableError(last)
+	})
+	if err != nil && last != nil {
+		err = last // when ctx ended: the delivery's own error says more
 	}
-}
-
-// wait is the jittered pause after the given failed attempt.
-func (b Backoff) wait(attempt int) time.Duration {
-	ceil := b.Base
-	for i := 1; i < attempt && ceil < b.Max; i++ {
-		ceil *= 2
-	}
-	ceil = min(ceil, b.Max)
-	return ceil/2 + rand.N(ceil/2+1) // at least half: never a hot loop
+	return attempts, err
 }

@@ -126,7 +126,7 @@ func (r *Redis) Pop(ctx context.Context, queues []string) (Lease, error) {
 		keys = append(keys, r.k.queue(q))
 	}
 	var (
-		retry   = backoff{min: 50 * time.Millisecond, max: 2 * time.Second}
+		backoff = reconnectBackoff()
 		failing bool
 	)
 	for {
@@ -147,7 +147,7 @@ func (r *Redis) Pop(ctx context.Context, queues []string) (Lease, error) {
 				r.log.Info("queue: redis reachable again", "queues", queues)
 				failing = false
 			}
-			retry.reset()
+			backoff = reconnectBackoff()
 			if lease != nil {
 				return lease, nil
 			}
@@ -164,7 +164,7 @@ func (r *Redis) Pop(ctx context.Context, queues []string) (Lease, error) {
 				r.log.Warn("queue: redis unavailable, retrying pop", "queues", queues, "err", err)
 				failing = true
 			}
-			sleep = retry.next()
+			sleep = nextWait(backoff)
 		}
 		if err := r.sleep(ctx, sleep, wake); err != nil {
 			return nil, err

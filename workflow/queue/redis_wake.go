@@ -3,12 +3,12 @@ package queue
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sethvargo/go-retry"
 )
 
 // broadcaster wakes every waiter at once: a channel closed and replaced on
@@ -62,7 +62,7 @@ func (r *Redis) startWaker() {
 // a PubSub on the next receive after an error; listen only paces retries
 // and pings a quiet connection so a dead one is found.
 func (r *Redis) listen(ctx context.Context, ps *redis.PubSub, handle func(any)) {
-	retry := backoff{min: 50 * time.Millisecond, max: 2 * time.Second}
+	backoff := reconnectBackoff()
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, time.Minute)
 		if ctx.Err() != nil {
@@ -73,12 +73,12 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub, handle func(any)) 
 				_ = ps.Ping(ctx)
 				continue
 			}
-			if !sleepCtx(ctx, retry.next()) {
+			if !sleepCtx(ctx, nextWait(backoff)) {
 				return
 			}
 			continue
 		}
-		retry.reset()
+		backoff = reconnectBackoff()
 		switch msg.(type) {
 		case *redis.Message, *redis.Subscription:
 			handle(msg)
@@ -102,20 +102,15 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// backoff doubles from min to max with ±25% jitter, so workers that lost
-// Redis together do not reconnect in lockstep.
-type backoff struct {
-	min, max, cur time.Duration
+// reconnectBackoff doubles from 50 ms to 2 s with ±25 % jitter, so workers
+// that lost Redis together do not reconnect in lockstep. A fresh one
+// starts over after a success.
+func reconnectBackoff() retry.Backoff {
+	return retry.WithJitterPercent(25, retry.WithCappedDuration(2*time.Second, retry.NewExponential(50*time.Millisecond)))
 }
 
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(b.cur*2, b.max)
-	}
-	jitter := time.Duration(rand.Int64N(int64(b.cur)/2+1)) - b.cur/4
-	return b.cur + jitter
+// nextWait is b's next wait; the backoff above never stops.
+func nextWait(b retry.Backoff) time.Duration {
+	d, _ := b.Next()
+	return d
 }
-
-func (b *backoff) reset() { b.cur = 0 }
